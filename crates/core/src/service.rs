@@ -1,0 +1,958 @@
+//! The service API the protocol adapters call: protocol-neutral rules (prices, quantities,
+//! sales windows, seat validity, totals) on top of the [`Store`], plus the in-memory catalogue
+//! and seat-map snapshots that serve the read traffic.
+
+use crate::catalog::{Catalog, Partner, SeatKey, SeatKind, Session, SessionId, Venue};
+use crate::clock::{from_local, to_millis, Clock, Millis};
+use crate::order::{
+    mask_card, Booking, ClientRef, Customer, Order, OrderState, OrderTicket, Payment,
+};
+use crate::store::{
+    CancelOutcome, CollectOutcome, CompleteOutcome, HoldOutcome, NewBooking, NewHold,
+    RefundOutcome, SeatClaim, Store, StoreError,
+};
+use chrono::{Duration, FixedOffset};
+use parking_lot::{Mutex, RwLock};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Tunable rules.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Venue-local UTC offset (default +08:00).
+    pub offset: FixedOffset,
+    /// How long seats stay held without payment (default 20 minutes).
+    pub hold_lifetime: Duration,
+    /// How long a hold lasts once the partner started collecting payment (default 24 hours).
+    pub payment_hold_lifetime: Duration,
+    /// How long a seat-map snapshot may be served before it is re-read from the database, so
+    /// that changes made by other server processes show up (default 1 second).
+    pub snapshot_ttl: Duration,
+    /// Most tickets in one request.
+    pub max_tickets_per_order: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            offset: FixedOffset::east_opt(8 * 3600)
+                .unwrap_or(FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!())),
+            hold_lifetime: Duration::minutes(20),
+            payment_hold_lifetime: Duration::hours(24),
+            snapshot_ttl: Duration::seconds(1),
+            max_tickets_per_order: 100,
+        }
+    }
+}
+
+/// Why seats could not be held. Nothing is held when one of these is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum HoldError {
+    /// The request is malformed (empty key, no tickets, duplicate seats…).
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    /// Unknown venue, or the partner may not sell there.
+    #[error("unknown venue")]
+    UnknownVenue,
+    /// Unknown session.
+    #[error("unknown session")]
+    UnknownSession,
+    /// The ticket type is unknown, not sold on the partner's channel, or has no price here.
+    #[error("unknown ticket type {0}")]
+    UnknownTicketType(String),
+    /// The offered price is not the session's price.
+    #[error("price of {ticket_type} must be {expected}")]
+    PriceMismatch {
+        /// Ticket type code.
+        ticket_type: String,
+        /// The session's price in fen.
+        expected: i64,
+    },
+    /// Quantity out of range.
+    #[error("invalid quantity")]
+    InvalidQuantity,
+    /// Seats given do not match the number of tickets.
+    #[error("seat count does not match ticket count")]
+    SeatCountMismatch,
+    /// A seat does not exist in the layout.
+    #[error("seat does not exist")]
+    SeatNotFound,
+    /// A seat is in an area whose category has no price for the ticket type.
+    #[error("seat area does not match ticket type")]
+    SeatAreaMismatch,
+    /// A seat is not for sale, or held or sold by someone else; or the session is sold out.
+    #[error("seats unavailable")]
+    SeatsUnavailable,
+    /// Enough seats exist but not side by side in one row.
+    #[error("no contiguous seats")]
+    NoContiguousSeats,
+    /// The session is past its sales cut-off or closed for sale.
+    #[error("not on sale")]
+    NotOnSale,
+    /// The venue flagged the session sold out.
+    #[error("session flagged sold out")]
+    FlaggedSoldOut,
+    /// A member-only ticket type without a validated member.
+    #[error("member required")]
+    MemberRequired,
+    /// The order was paid or consumed already.
+    #[error("order already paid")]
+    OrderClosed,
+    /// The order is being paid.
+    #[error("order locked for payment")]
+    OrderLocked,
+    /// The order belongs to another venue.
+    #[error("order belongs to another venue")]
+    VenueMismatch,
+    /// Storage failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why an order could not be completed.
+#[derive(Debug, thiserror::Error)]
+pub enum CompleteError {
+    /// No open order under that key (unknown, cancelled, expired or already consumed).
+    #[error("order not open")]
+    NotOpen,
+    /// The payments do not add up to the order total; the order stays open.
+    #[error("payments total {paid}, order total {expected}")]
+    TotalMismatch {
+        /// Order total in fen.
+        expected: i64,
+        /// Sum of payments in fen.
+        paid: i64,
+    },
+    /// The order has no tickets.
+    #[error("order is empty")]
+    Empty,
+    /// The hold expired and a seat went to someone else; the order is now failed.
+    #[error("hold lost")]
+    HoldLost,
+    /// Storage failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a booking could not be refunded.
+#[derive(Debug, thiserror::Error)]
+pub enum RefundError {
+    /// No such booking for this partner.
+    #[error("booking not found")]
+    NotFound,
+    /// Refunded already.
+    #[error("already refunded")]
+    AlreadyRefunded,
+    /// Tickets collected at the venue: refund at the box office only.
+    #[error("tickets already collected")]
+    Collected,
+    /// The amount is not the refundable amount.
+    #[error("refund amount must be {expected}")]
+    AmountMismatch {
+        /// Refundable amount in fen.
+        expected: i64,
+    },
+    /// The payment details do not match the original payment.
+    #[error("payment details do not match the booking")]
+    PaymentMismatch,
+    /// Storage failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One requested ticket line.
+#[derive(Debug, Clone)]
+pub struct TicketRequest {
+    /// Ticket type code.
+    pub ticket_type: String,
+    /// Quantity.
+    pub qty: i64,
+    /// Price the partner expects to pay per ticket (checked unless overrides are allowed).
+    pub price: i64,
+    /// Booking fee per ticket the partner asks for (`None`: the venue's).
+    pub booking_fee: Option<i64>,
+    /// Area category to allocate in when no seats are given.
+    pub area_category: Option<String>,
+}
+
+/// A request to hold tickets of one session in a partner's order.
+#[derive(Debug, Clone)]
+pub struct HoldRequest {
+    /// Partner.
+    pub partner: Arc<Partner>,
+    /// The partner's key for the order.
+    pub external_ref: String,
+    /// Sub-client.
+    pub client: ClientRef,
+    /// Venue code.
+    pub venue_code: String,
+    /// Session code.
+    pub session_code: String,
+    /// Ticket lines.
+    pub lines: Vec<TicketRequest>,
+    /// Chosen seats, in ticket order; `None` or empty: allocate automatically.
+    pub seats: Option<Vec<SeatKey>>,
+    /// Booking fee for the whole order (wins over per-ticket fees).
+    pub order_booking_fee: Option<i64>,
+    /// The partner may set its own prices.
+    pub allow_price_override: bool,
+    /// A loyalty member is validated on this order.
+    pub member_validated: bool,
+}
+
+/// One payment line as the partner reports it.
+#[derive(Debug, Clone)]
+pub struct PaymentLine {
+    /// Card / account number as given (masked before it is stored).
+    pub card_number: String,
+    /// Card type.
+    pub card_type: String,
+    /// Tender category.
+    pub tender_category: String,
+    /// Amount in fen.
+    pub value: i64,
+    /// Store the number unmasked (member cards).
+    pub keep_unmasked: bool,
+}
+
+impl PaymentLine {
+    /// The number as stored.
+    pub fn stored_number(&self) -> String {
+        if self.keep_unmasked {
+            self.card_number.clone()
+        } else {
+            mask_card(&self.card_number)
+        }
+    }
+}
+
+/// How a booking is named in a request.
+#[derive(Debug, Clone)]
+pub enum BookingKey {
+    /// Per-venue booking number.
+    Number(i64),
+    /// Confirmation code.
+    Code(String),
+}
+
+/// A refund request.
+#[derive(Debug, Clone)]
+pub struct RefundRequest {
+    /// Venue code.
+    pub venue_code: String,
+    /// Booking.
+    pub key: BookingKey,
+    /// Reason.
+    pub reason: String,
+    /// Amount to check against the refundable amount (`None`: not checked).
+    pub amount: Option<i64>,
+    /// Whether the booking fee is refunded too.
+    pub refund_booking_fee: bool,
+    /// Payment details to check against the original payment (`None`: not checked).
+    pub payment: Option<PaymentLine>,
+}
+
+/// Seat state as a buyer sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeatState {
+    /// For sale.
+    Free,
+    /// Held by an open order.
+    Held(i64),
+    /// Sold.
+    Sold(i64),
+}
+
+/// A snapshot of one session's claimed seats.
+#[derive(Debug)]
+pub struct SeatMap {
+    /// Session.
+    pub session_id: SessionId,
+    /// Changes whenever the map is rebuilt; caches of rendered output key on it.
+    pub version: u64,
+    claims: HashMap<SeatKey, SeatClaim>,
+    loaded_ms: Millis,
+    valid_until_ms: Millis,
+}
+
+impl SeatMap {
+    fn new(
+        session_id: SessionId,
+        version: u64,
+        claims: Vec<SeatClaim>,
+        now: Millis,
+        ttl: Millis,
+    ) -> SeatMap {
+        let mut valid_until_ms = now.saturating_add(ttl);
+        let mut map = HashMap::with_capacity(claims.len());
+        for c in claims {
+            if !c.blocks(now) {
+                continue;
+            }
+            if let (false, Some(e)) = (c.sold, c.expires_ms) {
+                valid_until_ms = valid_until_ms.min(e + 1);
+            }
+            map.insert(c.seat, c);
+        }
+        SeatMap {
+            session_id,
+            version,
+            claims: map,
+            loaded_ms: now,
+            valid_until_ms,
+        }
+    }
+    /// State of a seat in this snapshot.
+    pub fn state(&self, seat: SeatKey) -> SeatState {
+        match self.claims.get(&seat) {
+            None => SeatState::Free,
+            Some(c) if c.sold => SeatState::Sold(c.order_id),
+            Some(c) => SeatState::Held(c.order_id),
+        }
+    }
+    /// Number of claimed seats.
+    pub fn claimed(&self) -> usize {
+        self.claims.len()
+    }
+    /// When the snapshot was read.
+    pub fn loaded_ms(&self) -> Millis {
+        self.loaded_ms
+    }
+}
+
+/// The boxoffice service.
+pub struct Boxoffice {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+    catalog: RwLock<Arc<Catalog>>,
+    seat_maps: Mutex<HashMap<SessionId, Arc<SeatMap>>>,
+    versions: AtomicU64,
+}
+
+impl Boxoffice {
+    /// Builds the service and loads the catalogue.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Result<Self, StoreError> {
+        let svc = Boxoffice {
+            store,
+            clock,
+            settings,
+            catalog: RwLock::new(Arc::new(Catalog::default())),
+            seat_maps: Mutex::new(HashMap::new()),
+            versions: AtomicU64::new(1),
+        };
+        svc.reload_catalog().await?;
+        Ok(svc)
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+    /// Now, in stored milliseconds.
+    pub fn now_ms(&self) -> Millis {
+        to_millis(self.clock.now())
+    }
+    /// The storage.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+    /// The current catalogue snapshot.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.read().clone()
+    }
+
+    /// Re-reads the catalogue from the database.
+    pub async fn reload_catalog(&self) -> Result<(), StoreError> {
+        let (venues, sessions, partners) = self.store.load_catalog().await?;
+        *self.catalog.write() = Arc::new(Catalog::new(venues, sessions, partners));
+        self.seat_maps.lock().clear();
+        Ok(())
+    }
+
+    /// Applies catalogue documents and reloads; returns how many documents changed.
+    pub async fn apply_catalog(
+        &self,
+        venues: &[Venue],
+        sessions: &[(String, Session)],
+        partners: &[Partner],
+    ) -> Result<usize, StoreError> {
+        let changed = self
+            .store
+            .apply_catalog(venues, sessions, partners, self.now_ms())
+            .await?;
+        self.reload_catalog().await?;
+        Ok(changed)
+    }
+
+    /// The start of a session as an instant.
+    pub fn session_start_ms(&self, session: &Session) -> Millis {
+        to_millis(from_local(session.start, self.settings.offset))
+    }
+
+    /// Whether a session can be sold now (not closed, not past the venue's cut-off).
+    pub fn on_sale(&self, venue: &Venue, session: &Session) -> bool {
+        let cutoff = self.session_start_ms(session) + venue.sales_cutoff_minutes * 60_000;
+        !session.sales_closed && self.now_ms() <= cutoff
+    }
+
+    /// The seat-map snapshot of a session, read from the database when stale.
+    pub async fn seat_map(&self, session: SessionId) -> Result<Arc<SeatMap>, StoreError> {
+        let now = self.now_ms();
+        if let Some(m) = self.seat_maps.lock().get(&session) {
+            if now < m.valid_until_ms && now >= m.loaded_ms {
+                return Ok(m.clone());
+            }
+        }
+        let claims = self.store.seat_claims(session).await?;
+        let version = self.versions.fetch_add(1, Ordering::Relaxed);
+        let ttl = self.settings.snapshot_ttl.num_milliseconds();
+        let map = Arc::new(SeatMap::new(session, version, claims, now, ttl));
+        self.seat_maps.lock().insert(session, map.clone());
+        Ok(map)
+    }
+
+    /// Drops the snapshot of a session after its inventory changed.
+    pub fn invalidate(&self, session: SessionId) {
+        self.seat_maps.lock().remove(&session);
+    }
+
+    fn invalidate_order(&self, order: &Order) {
+        let mut maps = self.seat_maps.lock();
+        for t in &order.tickets {
+            maps.remove(&t.session_id);
+        }
+    }
+
+    /// Seats of a session still for sale right now.
+    pub async fn seats_available(
+        &self,
+        venue: &Venue,
+        session: &Session,
+    ) -> Result<usize, StoreError> {
+        let Some(screen) = venue.screen(session.screen) else {
+            return Ok(0);
+        };
+        let map = self.seat_map(session.id).await?;
+        Ok(screen
+            .seats()
+            .filter(|s| s.kind == SeatKind::Normal && map.state(s.key) == SeatState::Free)
+            .count())
+    }
+
+    /// Holds tickets (and their seats) in a partner's order, replacing the order's earlier
+    /// tickets for the same session.
+    pub async fn hold(&self, req: HoldRequest) -> Result<Order, HoldError> {
+        let catalog = self.catalog();
+        if req.external_ref.trim().is_empty() || req.external_ref.chars().count() > 64 {
+            return Err(HoldError::Invalid(
+                "order key must be 1 to 64 characters".into(),
+            ));
+        }
+        let venue = catalog
+            .venue(&req.venue_code)
+            .filter(|v| req.partner.may_sell(&v.code))
+            .ok_or(HoldError::UnknownVenue)?;
+        let session = catalog
+            .session(venue.id, &req.session_code)
+            .ok_or(HoldError::UnknownSession)?;
+        let screen = venue
+            .screen(session.screen)
+            .ok_or(HoldError::UnknownSession)?;
+        if req.lines.is_empty() {
+            return Err(HoldError::Invalid("no tickets requested".into()));
+        }
+        let mut total_qty: i64 = 0;
+        let mut per_type: HashMap<&str, i64> = HashMap::new();
+        for line in &req.lines {
+            let tt = venue
+                .ticket_type(&line.ticket_type)
+                .filter(|t| t.sold_on(&req.partner.channel))
+                .filter(|_| session.prices_of(&line.ticket_type).next().is_some())
+                .ok_or_else(|| HoldError::UnknownTicketType(line.ticket_type.clone()))?;
+            if line.qty < 1 || line.qty > self.settings.max_tickets_per_order {
+                return Err(HoldError::InvalidQuantity);
+            }
+            let n = per_type.entry(tt.code.as_str()).or_default();
+            *n += line.qty;
+            if *n > i64::from(tt.max_per_order) {
+                return Err(HoldError::InvalidQuantity);
+            }
+            total_qty += line.qty;
+            if tt.member_only && !req.member_validated {
+                return Err(HoldError::MemberRequired);
+            }
+        }
+        if total_qty > self.settings.max_tickets_per_order {
+            return Err(HoldError::InvalidQuantity);
+        }
+        // Ticket line of each ticket, in order.
+        let ticket_lines: Vec<&TicketRequest> = req
+            .lines
+            .iter()
+            .flat_map(|l| std::iter::repeat_n(l, usize::try_from(l.qty).unwrap_or(0)))
+            .collect();
+        let chosen: Option<Vec<SeatKey>> = req.seats.clone().filter(|s| !s.is_empty());
+        if let Some(seats) = &chosen {
+            if seats.len() != ticket_lines.len() {
+                return Err(HoldError::SeatCountMismatch);
+            }
+            let mut seen = std::collections::HashSet::new();
+            for s in seats {
+                if !seen.insert(*s) {
+                    return Err(HoldError::Invalid("a seat is requested twice".into()));
+                }
+            }
+        }
+        // Area category of each ticket: the seat's, or the requested / first priced one.
+        let mut areas: Vec<String> = Vec::with_capacity(ticket_lines.len());
+        for (i, line) in ticket_lines.iter().enumerate() {
+            let area = match &chosen {
+                Some(seats) => {
+                    let seat = screen.seat(seats[i]).ok_or(HoldError::SeatNotFound)?;
+                    let area = screen.area(seat.key.area).ok_or(HoldError::SeatNotFound)?;
+                    area.category.clone()
+                }
+                None => match &line.area_category {
+                    Some(a) if !a.is_empty() => a.clone(),
+                    _ => session
+                        .prices_of(&line.ticket_type)
+                        .next()
+                        .map(|p| p.area_category.clone())
+                        .ok_or_else(|| HoldError::UnknownTicketType(line.ticket_type.clone()))?,
+                },
+            };
+            areas.push(area);
+        }
+        // Prices: checked for every line before anything else can fail on availability.
+        for (i, line) in ticket_lines.iter().enumerate() {
+            let price = session.price(&line.ticket_type, &areas[i]);
+            match price {
+                Some(p) if req.allow_price_override || p.price == line.price => {}
+                Some(p) => {
+                    return Err(HoldError::PriceMismatch {
+                        ticket_type: line.ticket_type.clone(),
+                        expected: p.price,
+                    })
+                }
+                None => return Err(HoldError::SeatAreaMismatch),
+            }
+            if line.price < 0 || line.booking_fee.is_some_and(|f| f < 0) {
+                return Err(HoldError::Invalid("negative amount".into()));
+            }
+        }
+        if req.order_booking_fee.is_some_and(|f| f < 0) {
+            return Err(HoldError::Invalid("negative booking fee".into()));
+        }
+        if session.sold_out {
+            return Err(HoldError::FlaggedSoldOut);
+        }
+        if !self.on_sale(venue, session) {
+            return Err(HoldError::NotOnSale);
+        }
+        let now = self.now_ms();
+        let fee = match req.order_booking_fee {
+            Some(f) => f,
+            None if ticket_lines.iter().any(|l| l.booking_fee.is_some()) => ticket_lines
+                .iter()
+                .map(|l| l.booking_fee.unwrap_or(0))
+                .sum(),
+            None => ticket_lines
+                .iter()
+                .zip(&areas)
+                .map(|(l, a)| {
+                    session
+                        .price(&l.ticket_type, a)
+                        .map(|p| p.booking_fee)
+                        .unwrap_or(0)
+                })
+                .sum(),
+        };
+        let build = |seats: &[SeatKey]| -> Vec<OrderTicket> {
+            ticket_lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let price = if req.allow_price_override {
+                        l.price
+                    } else {
+                        session
+                            .price(&l.ticket_type, &areas[i])
+                            .map(|p| p.price)
+                            .unwrap_or(l.price)
+                    };
+                    let seat = seats.get(i).copied();
+                    let (row_name, seat_name) = seat
+                        .and_then(|k| {
+                            let area = screen.area(k.area)?;
+                            let row = area.rows.get(usize::try_from(k.row).ok()?)?;
+                            let s = row.seats.iter().find(|s| s.key == k)?;
+                            Some((
+                                row.physical_name.clone().unwrap_or_default(),
+                                s.name.clone(),
+                            ))
+                        })
+                        .unwrap_or_default();
+                    OrderTicket {
+                        seq: 0,
+                        session_id: session.id,
+                        ticket_type: l.ticket_type.clone(),
+                        area_category: areas[i].clone(),
+                        price,
+                        seat,
+                        row_name,
+                        seat_name,
+                    }
+                })
+                .collect()
+        };
+        let existing = self.store.order(req.partner.id, &req.external_ref).await?;
+        let own_order = existing
+            .as_ref()
+            .filter(|o| o.state.is_open())
+            .map(|o| o.id);
+        for attempt in 0..4 {
+            let seats = match &chosen {
+                Some(seats) => {
+                    // Fail fast on seats the snapshot already shows as taken; the store decides.
+                    let map = self.seat_map(session.id).await?;
+                    for k in seats {
+                        let seat = screen.seat(*k).ok_or(HoldError::SeatNotFound)?;
+                        if seat.kind != SeatKind::Normal {
+                            return Err(HoldError::SeatsUnavailable);
+                        }
+                        match map.state(*k) {
+                            SeatState::Free => {}
+                            SeatState::Held(o) | SeatState::Sold(o) if Some(o) == own_order => {}
+                            _ => return Err(HoldError::SeatsUnavailable),
+                        }
+                    }
+                    seats.clone()
+                }
+                None => {
+                    if attempt > 0 {
+                        self.invalidate(session.id);
+                    }
+                    let map = self.seat_map(session.id).await?;
+                    allocate(screen, &map, &areas, own_order)?
+                }
+            };
+            let hold = NewHold {
+                partner_id: req.partner.id,
+                external_ref: req.external_ref.clone(),
+                venue_id: venue.id,
+                client: req.client.clone(),
+                session_id: session.id,
+                tickets: build(&seats),
+                booking_fee: fee,
+                now_ms: now,
+                expires_ms: now + self.settings.hold_lifetime.num_milliseconds(),
+            };
+            let outcome = self.store.hold(hold).await?;
+            self.invalidate(session.id);
+            match outcome {
+                HoldOutcome::Held(order) => return Ok(order),
+                HoldOutcome::SeatsTaken if chosen.is_none() && attempt < 3 => continue,
+                HoldOutcome::SeatsTaken => return Err(HoldError::SeatsUnavailable),
+                HoldOutcome::OrderClosed => return Err(HoldError::OrderClosed),
+                HoldOutcome::OrderLocked => return Err(HoldError::OrderLocked),
+                HoldOutcome::VenueMismatch => return Err(HoldError::VenueMismatch),
+            }
+        }
+        Err(HoldError::SeatsUnavailable)
+    }
+
+    /// A partner's order as it stands now (an in-progress order whose hold ran out is shown expired).
+    pub async fn order(
+        &self,
+        partner: &Partner,
+        external_ref: &str,
+    ) -> Result<Option<Order>, StoreError> {
+        let mut order = self.store.order(partner.id, external_ref).await?;
+        if let Some(o) = order.as_mut() {
+            if o.state == OrderState::InProgress && o.expires_ms.is_some_and(|e| e < self.now_ms())
+            {
+                o.state = OrderState::Expired;
+            }
+        }
+        Ok(order)
+    }
+
+    /// Marks an open order as being paid. Returns false when there is no open order with tickets.
+    pub async fn start_payment(
+        &self,
+        partner: &Partner,
+        external_ref: &str,
+    ) -> Result<bool, StoreError> {
+        let Some(order) = self.order(partner, external_ref).await? else {
+            return Ok(false);
+        };
+        if !order.state.is_open() || order.tickets.is_empty() {
+            return Ok(false);
+        }
+        let now = self.now_ms();
+        let ok = self
+            .store
+            .start_payment(
+                order.id,
+                now,
+                now + self.settings.payment_hold_lifetime.num_milliseconds(),
+            )
+            .await?;
+        self.invalidate_order(&order);
+        Ok(ok)
+    }
+
+    /// Cancels a partner's open order and releases its seats.
+    pub async fn cancel(
+        &self,
+        partner: &Partner,
+        external_ref: &str,
+    ) -> Result<CancelOutcome, StoreError> {
+        let Some(order) = self.store.order(partner.id, external_ref).await? else {
+            return Ok(CancelOutcome::NothingToCancel);
+        };
+        let outcome = self.store.cancel(order.id, self.now_ms()).await?;
+        self.invalidate_order(&order);
+        Ok(outcome)
+    }
+
+    /// Marks a partner's open order failed and releases its seats.
+    pub async fn fail(&self, partner: &Partner, external_ref: &str) -> Result<bool, StoreError> {
+        let Some(order) = self.store.order(partner.id, external_ref).await? else {
+            return Ok(false);
+        };
+        let ok = self.store.fail(order.id, self.now_ms()).await?;
+        self.invalidate_order(&order);
+        Ok(ok)
+    }
+
+    /// Pays a partner's open order: checks the payments against the total and books it.
+    pub async fn complete(
+        &self,
+        partner: &Partner,
+        external_ref: &str,
+        payments: &[PaymentLine],
+        customer: Customer,
+    ) -> Result<Booking, CompleteError> {
+        let order = self
+            .order(partner, external_ref)
+            .await?
+            .filter(|o| o.state.is_open())
+            .ok_or(CompleteError::NotOpen)?;
+        if order.tickets.is_empty() {
+            return Err(CompleteError::Empty);
+        }
+        let paid: i64 = payments.iter().map(|p| p.value).sum();
+        if paid != order.total || payments.is_empty() {
+            return Err(CompleteError::TotalMismatch {
+                expected: order.total,
+                paid,
+            });
+        }
+        let booking = NewBooking {
+            order_id: order.id,
+            venue_id: order.venue_id,
+            payments: payments
+                .iter()
+                .enumerate()
+                .map(|(i, p)| Payment {
+                    seq: i32::try_from(i + 1).unwrap_or(i32::MAX),
+                    card_masked: p.stored_number(),
+                    card_type: p.card_type.clone(),
+                    tender_category: p.tender_category.clone(),
+                    value: p.value,
+                })
+                .collect(),
+            customer,
+            now_ms: self.now_ms(),
+        };
+        let outcome = self.store.complete(booking).await?;
+        self.invalidate_order(&order);
+        match outcome {
+            CompleteOutcome::Completed(b) => Ok(b),
+            CompleteOutcome::NotOpen => Err(CompleteError::NotOpen),
+            CompleteOutcome::HoldLost => Err(CompleteError::HoldLost),
+        }
+    }
+
+    /// A partner's booking at a venue.
+    pub async fn booking(
+        &self,
+        partner: &Partner,
+        venue_code: &str,
+        key: &BookingKey,
+    ) -> Result<Option<Booking>, StoreError> {
+        let catalog = self.catalog();
+        let Some(venue) = catalog.venue(venue_code) else {
+            return Ok(None);
+        };
+        let b = match key {
+            BookingKey::Number(n) => self.store.booking_by_number(venue.id, *n).await?,
+            BookingKey::Code(c) => self.store.booking_by_code(c).await?,
+        };
+        Ok(b.filter(|b| b.order.venue_id == venue.id && b.order.partner_id == partner.id))
+    }
+
+    /// Bookings made from a partner's orders with this key.
+    pub async fn bookings_by_order_ref(
+        &self,
+        partner: &Partner,
+        external_ref: &str,
+    ) -> Result<Vec<Booking>, StoreError> {
+        self.store
+            .bookings_by_order_ref(partner.id, external_ref)
+            .await
+    }
+
+    /// Refunds a partner's booking and puts its seats back on sale.
+    pub async fn refund(
+        &self,
+        partner: &Partner,
+        req: RefundRequest,
+    ) -> Result<Booking, RefundError> {
+        let booking = self
+            .booking(partner, &req.venue_code, &req.key)
+            .await?
+            .ok_or(RefundError::NotFound)?;
+        match (booking.state, booking.collected) {
+            (crate::order::BookingState::Refunded, _) => return Err(RefundError::AlreadyRefunded),
+            (_, true) => return Err(RefundError::Collected),
+            _ => {}
+        }
+        if let Some(p) = &req.payment {
+            let original = booking
+                .payments
+                .first()
+                .ok_or(RefundError::PaymentMismatch)?;
+            let same_card = normalize(&p.stored_number()) == normalize(&original.card_masked)
+                || normalize(&mask_card(&p.card_number)) == normalize(&original.card_masked);
+            if booking.payments.len() != 1
+                || !same_card
+                || !p.card_type.eq_ignore_ascii_case(&original.card_type)
+                || !p
+                    .tender_category
+                    .eq_ignore_ascii_case(&original.tender_category)
+                || p.value != original.value
+            {
+                return Err(RefundError::PaymentMismatch);
+            }
+        }
+        if let Some(amount) = req.amount {
+            let expected = if req.refund_booking_fee {
+                booking.order.total
+            } else {
+                booking.order.total - booking.order.booking_fee
+            };
+            if amount != expected {
+                return Err(RefundError::AmountMismatch { expected });
+            }
+        }
+        let outcome = self
+            .store
+            .refund(booking.id, &req.reason, self.now_ms())
+            .await?;
+        self.invalidate_order(&booking.order);
+        match outcome {
+            RefundOutcome::Refunded(b) => Ok(b),
+            RefundOutcome::AlreadyRefunded => Err(RefundError::AlreadyRefunded),
+            RefundOutcome::Collected => Err(RefundError::Collected),
+        }
+    }
+
+    /// Marks a booking's tickets collected (printed at the venue).
+    pub async fn collect(&self, booking: &Booking) -> Result<CollectOutcome, StoreError> {
+        self.store.collect(booking.id, self.now_ms()).await
+    }
+
+    /// Expires in-progress orders whose hold ran out; returns how many sessions changed.
+    pub async fn sweep_expired(&self) -> Result<usize, StoreError> {
+        let sessions = self.store.expire_orders(self.now_ms()).await?;
+        for s in &sessions {
+            self.invalidate(*s);
+        }
+        Ok(sessions.len())
+    }
+}
+
+fn normalize(card: &str) -> String {
+    card.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Picks seats for tickets whose area categories are given: for each category, the best block
+/// of adjacent free seats in one row — rows nearest the middle of the area first, then the block
+/// nearest the middle of the row.
+fn allocate(
+    screen: &crate::catalog::Screen,
+    map: &SeatMap,
+    areas: &[String],
+    own_order: Option<i64>,
+) -> Result<Vec<SeatKey>, HoldError> {
+    let free = |k: SeatKey| match map.state(k) {
+        SeatState::Free => true,
+        SeatState::Held(o) => Some(o) == own_order,
+        SeatState::Sold(_) => false,
+    };
+    let mut wanted: Vec<(&str, usize)> = Vec::new();
+    for a in areas {
+        match wanted.iter_mut().find(|(c, _)| *c == a.as_str()) {
+            Some((_, n)) => *n += 1,
+            None => wanted.push((a.as_str(), 1)),
+        }
+    }
+    let mut picked: HashMap<&str, Vec<SeatKey>> = HashMap::new();
+    for (category, n) in wanted {
+        let mut best: Option<(i64, Vec<SeatKey>)> = None;
+        let mut free_total = 0usize;
+        for area in screen.areas.iter().filter(|a| a.category == category) {
+            let mid_row = (area.rows.len() as i64 - 1) * 10 / 2;
+            let mid_col = (i64::from(area.column_count) - 1) * 10 / 2;
+            for (ri, row) in area.rows.iter().enumerate() {
+                let seats: Vec<SeatKey> = row
+                    .seats
+                    .iter()
+                    .filter(|s| s.kind == SeatKind::Normal && free(s.key))
+                    .map(|s| s.key)
+                    .collect();
+                free_total += seats.len();
+                if seats.len() < n {
+                    continue;
+                }
+                for w in seats.windows(n) {
+                    if w.windows(2).any(|p| p[1].column != p[0].column + 1) {
+                        continue;
+                    }
+                    let centre = (i64::from(w[0].column) + i64::from(w[n - 1].column)) * 10 / 2;
+                    let score = (ri as i64 * 10 - mid_row).abs() * 1000 + (centre - mid_col).abs();
+                    if best.as_ref().is_none_or(|(s, _)| score < *s) {
+                        best = Some((score, w.to_vec()));
+                    }
+                }
+            }
+        }
+        match best {
+            Some((_, seats)) => {
+                picked.insert(category, seats);
+            }
+            None if free_total >= n => return Err(HoldError::NoContiguousSeats),
+            None => return Err(HoldError::SeatsUnavailable),
+        }
+    }
+    let mut out = Vec::with_capacity(areas.len());
+    for a in areas {
+        let list = picked
+            .get_mut(a.as_str())
+            .ok_or(HoldError::SeatsUnavailable)?;
+        out.push(list.remove(0));
+    }
+    Ok(out)
+}

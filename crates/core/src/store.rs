@@ -1,0 +1,206 @@
+//! The storage trait: every operation that must be atomic is one call, and every implementation
+//! runs it as one database transaction whose claims are conditional statements, so several
+//! server processes on one database never sell a seat twice.
+
+use crate::catalog::{Partner, PartnerId, SeatKey, Session, SessionId, Venue, VenueId};
+use crate::clock::Millis;
+use crate::order::{Booking, BookingId, ClientRef, Customer, Order, OrderId, OrderTicket, Payment};
+use async_trait::async_trait;
+
+/// A storage failure (connection, constraint, corruption). Business outcomes are not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached or answered with an error.
+    #[error("database error: {0}")]
+    Database(String),
+    /// Stored data could not be read back.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+    /// A uniqueness constraint was violated.
+    #[error("duplicate: {0}")]
+    Duplicate(String),
+}
+
+/// Who holds a seat of a session right now (rows only exist for held or sold seats).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatClaim {
+    /// The seat.
+    pub seat: SeatKey,
+    /// The order holding or having bought it.
+    pub order_id: OrderId,
+    /// Sold (true) or only held (false).
+    pub sold: bool,
+    /// End of the hold (held seats only); a hold past it no longer counts.
+    pub expires_ms: Option<Millis>,
+}
+
+impl SeatClaim {
+    /// Whether the claim still keeps the seat off sale at `now`.
+    pub fn blocks(&self, now: Millis) -> bool {
+        self.sold || self.expires_ms.is_some_and(|e| e >= now)
+    }
+}
+
+/// A request to (re)place tickets of one session in a partner's order and claim their seats.
+#[derive(Debug, Clone)]
+pub struct NewHold {
+    /// Partner.
+    pub partner_id: PartnerId,
+    /// The partner's key for the order.
+    pub external_ref: String,
+    /// Venue.
+    pub venue_id: VenueId,
+    /// Sub-client.
+    pub client: ClientRef,
+    /// Session whose tickets are replaced.
+    pub session_id: SessionId,
+    /// New tickets for that session (`seq` is assigned by the store).
+    pub tickets: Vec<OrderTicket>,
+    /// Booking fee of the whole order.
+    pub booking_fee: i64,
+    /// Now.
+    pub now_ms: Millis,
+    /// End of the hold.
+    pub expires_ms: Millis,
+}
+
+/// What became of a hold request.
+#[derive(Debug, Clone)]
+pub enum HoldOutcome {
+    /// Seats claimed; the order as it now stands.
+    Held(Order),
+    /// At least one seat is held or sold by someone else; nothing changed.
+    SeatsTaken,
+    /// The order was already paid or consumed.
+    OrderClosed,
+    /// The order is being paid and cannot change.
+    OrderLocked,
+    /// The order belongs to another venue.
+    VenueMismatch,
+}
+
+/// What became of a cancellation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// Cancelled now; seats released.
+    Cancelled,
+    /// Nothing to cancel (unknown, expired, already cancelled or failed).
+    NothingToCancel,
+    /// Already paid: a booking exists.
+    AlreadyCompleted,
+}
+
+/// A booking to create from an open order.
+#[derive(Debug, Clone)]
+pub struct NewBooking {
+    /// The order.
+    pub order_id: OrderId,
+    /// Venue (for the booking number).
+    pub venue_id: VenueId,
+    /// Payment lines.
+    pub payments: Vec<Payment>,
+    /// Buyer.
+    pub customer: Customer,
+    /// Now.
+    pub now_ms: Millis,
+}
+
+/// What became of a completion.
+#[derive(Debug, Clone)]
+pub enum CompleteOutcome {
+    /// Paid: the booking.
+    Completed(Booking),
+    /// The order is not open (unknown, paid, cancelled, expired).
+    NotOpen,
+    /// The hold on at least one seat was lost; the order is now failed and released.
+    HoldLost,
+}
+
+/// What became of a refund.
+#[derive(Debug, Clone)]
+pub enum RefundOutcome {
+    /// Refunded now; seats released.
+    Refunded(Booking),
+    /// Refunded before.
+    AlreadyRefunded,
+    /// Tickets were collected at the venue; only the box office can refund.
+    Collected,
+}
+
+/// What became of a collection (ticket printing).
+#[derive(Debug, Clone)]
+pub enum CollectOutcome {
+    /// Marked collected (or already was).
+    Collected(Booking),
+    /// Refunded: nothing to collect.
+    Refunded,
+}
+
+/// Persistent storage for the catalogue, inventory, orders and bookings.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Loads the whole catalogue (venues, sessions with ids, partners).
+    async fn load_catalog(&self) -> Result<(Vec<Venue>, Vec<Session>, Vec<Partner>), StoreError>;
+    /// Inserts or updates venues, sessions (keyed by venue code and session code) and partners;
+    /// returns how many documents changed. Unchanged documents are not written.
+    async fn apply_catalog(
+        &self,
+        venues: &[Venue],
+        sessions: &[(String, Session)],
+        partners: &[Partner],
+        now_ms: Millis,
+    ) -> Result<usize, StoreError>;
+    /// Current claims on a session's seats (expired holds may be included; see [`SeatClaim::blocks`]).
+    async fn seat_claims(&self, session: SessionId) -> Result<Vec<SeatClaim>, StoreError>;
+    /// Places tickets in an order and claims their seats, all or nothing.
+    async fn hold(&self, hold: NewHold) -> Result<HoldOutcome, StoreError>;
+    /// A partner's order by its key.
+    async fn order(
+        &self,
+        partner: PartnerId,
+        external_ref: &str,
+    ) -> Result<Option<Order>, StoreError>;
+    /// Marks an open order as being paid: it can no longer change, and its hold lasts until `expires_ms`.
+    async fn start_payment(
+        &self,
+        order: OrderId,
+        now_ms: Millis,
+        expires_ms: Millis,
+    ) -> Result<bool, StoreError>;
+    /// Cancels an open order and releases its seats.
+    async fn cancel(&self, order: OrderId, now_ms: Millis) -> Result<CancelOutcome, StoreError>;
+    /// Marks an open order failed and releases its seats (a non-retryable payment failure).
+    async fn fail(&self, order: OrderId, now_ms: Millis) -> Result<bool, StoreError>;
+    /// Turns an open order into a booking: seats sold, numbers allocated, payments recorded.
+    async fn complete(&self, booking: NewBooking) -> Result<CompleteOutcome, StoreError>;
+    /// A booking by venue and booking number.
+    async fn booking_by_number(
+        &self,
+        venue: VenueId,
+        number: i64,
+    ) -> Result<Option<Booking>, StoreError>;
+    /// A booking by its confirmation code.
+    async fn booking_by_code(&self, code: &str) -> Result<Option<Booking>, StoreError>;
+    /// Bookings made from a partner's orders with this key.
+    async fn bookings_by_order_ref(
+        &self,
+        partner: PartnerId,
+        external_ref: &str,
+    ) -> Result<Vec<Booking>, StoreError>;
+    /// Refunds a paid, uncollected booking and releases its seats.
+    async fn refund(
+        &self,
+        booking: BookingId,
+        reason: &str,
+        now_ms: Millis,
+    ) -> Result<RefundOutcome, StoreError>;
+    /// Marks a paid booking's tickets collected.
+    async fn collect(
+        &self,
+        booking: BookingId,
+        now_ms: Millis,
+    ) -> Result<CollectOutcome, StoreError>;
+    /// Expires in-progress orders whose hold ended before `now_ms`, releasing their seats;
+    /// returns the sessions whose inventory changed.
+    async fn expire_orders(&self, now_ms: Millis) -> Result<Vec<SessionId>, StoreError>;
+}

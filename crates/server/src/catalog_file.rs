@@ -1,0 +1,497 @@
+//! The catalogue file format (`boxoffice catalog apply FILE`), described in `docs/catalog.md`:
+//! TOML with venues (screens with seat grids, films, ticket types, sessions with prices) and
+//! partners with their protocol credentials.
+
+use boxoffice_core::catalog::{
+    Area, Credential, Film, Partner, Price, Row, Screen, Seat, SeatKey, SeatKind, SeatStyle,
+    Session, TicketType, Venue, VenueKind,
+};
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use serde::Deserialize;
+use std::collections::HashSet;
+
+/// Why a catalogue file was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogFileError {
+    /// Not valid TOML, or fields of the wrong type.
+    #[error("catalogue file: {0}")]
+    Syntax(String),
+    /// Valid TOML that does not describe a consistent catalogue.
+    #[error("catalogue file: {0}")]
+    Invalid(String),
+}
+
+fn invalid(msg: impl Into<String>) -> CatalogFileError {
+    CatalogFileError::Invalid(msg.into())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDoc {
+    #[serde(default)]
+    venue: Vec<VenueDoc>,
+    #[serde(default)]
+    partner: Vec<PartnerDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VenueDoc {
+    code: String,
+    name: String,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    kind: VenueKind,
+    #[serde(default)]
+    national_id: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    sales_cutoff_minutes: i64,
+    #[serde(default)]
+    screen: Vec<ScreenDoc>,
+    #[serde(default)]
+    film: Vec<Film>,
+    #[serde(default)]
+    ticket_type: Vec<TicketType>,
+    #[serde(default)]
+    session: Vec<SessionDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScreenDoc {
+    number: i32,
+    name: String,
+    #[serde(default)]
+    name_alt: String,
+    #[serde(default)]
+    area: Vec<AreaDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AreaDoc {
+    number: i32,
+    category: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    columns: Option<i32>,
+    rows: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionDoc {
+    code: String,
+    screen: i32,
+    film: String,
+    start: String,
+    #[serde(default)]
+    attributes: Vec<String>,
+    #[serde(default)]
+    price_group: String,
+    #[serde(default)]
+    sold_out: bool,
+    #[serde(default)]
+    sales_closed: bool,
+    #[serde(default)]
+    prices: Vec<PriceDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriceDoc {
+    ticket: String,
+    area: String,
+    price: i64,
+    #[serde(default)]
+    booking_fee: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartnerDoc {
+    code: String,
+    name: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    venues: Vec<String>,
+    #[serde(default)]
+    credential: Vec<Credential>,
+}
+
+/// A parsed, validated catalogue.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogFile {
+    /// Venues.
+    pub venues: Vec<Venue>,
+    /// Sessions with the code of their venue.
+    pub sessions: Vec<(String, Session)>,
+    /// Partners.
+    pub partners: Vec<Partner>,
+}
+
+impl CatalogFile {
+    /// Parses a catalogue; relative dates (`today+1 10:50`) are resolved against `today`.
+    pub fn parse(text: &str, today: NaiveDate) -> Result<CatalogFile, CatalogFileError> {
+        let doc: FileDoc =
+            toml::from_str(text).map_err(|e| CatalogFileError::Syntax(e.to_string()))?;
+        let mut out = CatalogFile::default();
+        let mut venue_codes = HashSet::new();
+        for v in doc.venue {
+            if !venue_codes.insert(v.code.clone()) {
+                return Err(invalid(format!("venue {} is defined twice", v.code)));
+            }
+            let mut screens = Vec::new();
+            for s in v.screen {
+                let mut areas = Vec::new();
+                for a in s.area {
+                    areas.push(parse_area(a).map_err(|e| {
+                        invalid(format!("venue {} screen {}: {e}", v.code, s.number))
+                    })?);
+                }
+                screens.push(Screen {
+                    number: s.number,
+                    name: s.name,
+                    name_alt: s.name_alt,
+                    areas,
+                });
+            }
+            unique(
+                screens.iter().map(|s| s.number.to_string()),
+                &format!("venue {} screen", v.code),
+            )?;
+            unique(
+                v.film.iter().map(|f| f.code.clone()),
+                &format!("venue {} film", v.code),
+            )?;
+            unique(
+                v.ticket_type.iter().map(|t| t.code.clone()),
+                &format!("venue {} ticket type", v.code),
+            )?;
+            unique(
+                v.session.iter().map(|s| s.code.clone()),
+                &format!("venue {} session", v.code),
+            )?;
+            let venue = Venue {
+                id: 0,
+                code: v.code.clone(),
+                name: v.name,
+                display_name: v.display_name,
+                kind: v.kind,
+                national_id: v.national_id,
+                phone: v.phone,
+                email: v.email,
+                address: v.address,
+                city: v.city,
+                sales_cutoff_minutes: v.sales_cutoff_minutes,
+                screens,
+                films: v.film,
+                ticket_types: v.ticket_type,
+            };
+            for s in v.session {
+                let ctx = format!("venue {} session {}", v.code, s.code);
+                let screen = venue
+                    .screen(s.screen)
+                    .ok_or_else(|| invalid(format!("{ctx}: unknown screen {}", s.screen)))?;
+                venue
+                    .film(&s.film)
+                    .ok_or_else(|| invalid(format!("{ctx}: unknown film {}", s.film)))?;
+                let mut prices = Vec::new();
+                for p in s.prices {
+                    venue.ticket_type(&p.ticket).ok_or_else(|| {
+                        invalid(format!("{ctx}: unknown ticket type {}", p.ticket))
+                    })?;
+                    if !screen.areas.iter().any(|a| a.category == p.area) {
+                        return Err(invalid(format!(
+                            "{ctx}: screen {} has no area category {}",
+                            s.screen, p.area
+                        )));
+                    }
+                    if p.price < 0 || p.booking_fee < 0 {
+                        return Err(invalid(format!("{ctx}: negative price")));
+                    }
+                    if prices
+                        .iter()
+                        .any(|q: &Price| q.ticket_type == p.ticket && q.area_category == p.area)
+                    {
+                        return Err(invalid(format!(
+                            "{ctx}: two prices for {} in {}",
+                            p.ticket, p.area
+                        )));
+                    }
+                    prices.push(Price {
+                        ticket_type: p.ticket,
+                        area_category: p.area,
+                        price: p.price,
+                        booking_fee: p.booking_fee,
+                    });
+                }
+                let start = parse_start(&s.start, today)
+                    .ok_or_else(|| invalid(format!("{ctx}: bad start {:?}", s.start)))?;
+                out.sessions.push((
+                    v.code.clone(),
+                    Session {
+                        id: 0,
+                        venue_id: 0,
+                        code: s.code,
+                        screen: s.screen,
+                        film: s.film,
+                        start,
+                        attributes: s.attributes,
+                        price_group: s.price_group,
+                        prices,
+                        sold_out: s.sold_out,
+                        sales_closed: s.sales_closed,
+                    },
+                ));
+            }
+            out.venues.push(venue);
+        }
+        unique(doc.partner.iter().map(|p| p.code.clone()), "partner")?;
+        let mut keys = HashSet::new();
+        for p in doc.partner {
+            for c in &p.credential {
+                if !keys.insert((c.protocol.clone(), c.key.clone())) {
+                    return Err(invalid(format!(
+                        "partner {}: a {} credential key is used twice",
+                        p.code, c.protocol
+                    )));
+                }
+            }
+            out.partners.push(Partner {
+                id: 0,
+                code: p.code,
+                name: p.name,
+                channel: p.channel,
+                venues: p.venues,
+                credentials: p.credential,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn unique(items: impl Iterator<Item = String>, what: &str) -> Result<(), CatalogFileError> {
+    let mut seen = HashSet::new();
+    for i in items {
+        if !seen.insert(i.clone()) {
+            return Err(invalid(format!("{what} {i} is defined twice")));
+        }
+    }
+    Ok(())
+}
+
+/// Parses `today+N HH:MM`, `today HH:MM`, `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]`.
+fn parse_start(s: &str, today: NaiveDate) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    if let Some(rest) = s.strip_prefix("today") {
+        let (days, time) = rest
+            .trim()
+            .split_once(' ')
+            .unwrap_or((rest.trim(), "00:00"));
+        let days: i64 = if days.is_empty() {
+            0
+        } else {
+            days.replace('+', "").parse().ok()?
+        };
+        let time = NaiveTime::parse_from_str(time.trim(), "%H:%M")
+            .or_else(|_| NaiveTime::parse_from_str(time.trim(), "%H:%M:%S"))
+            .ok()?;
+        return Some((today + Duration::days(days)).and_time(time));
+    }
+    [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+}
+
+/// Parses an area grid: each row is `NAME | cell cell …` where a cell is `.` (aisle) or a seat
+/// name with optional `@` flags: `h` house, `w` wheelchair/special, `x` broken, `p` placeholder,
+/// `c` companion, `L`/`M`/`R` sofa left/middle/right. A row named `-` is a gap row.
+fn parse_area(a: AreaDoc) -> Result<Area, String> {
+    let mut rows = Vec::new();
+    let mut widest = 0;
+    for (ri, line) in a.rows.iter().enumerate() {
+        let (name, cells) = line
+            .split_once('|')
+            .ok_or_else(|| format!("row {line:?} needs `NAME | cells`"))?;
+        let name = name.trim();
+        let mut seats = Vec::new();
+        let cells: Vec<&str> = cells.split_whitespace().collect();
+        widest = widest.max(cells.len());
+        let mut names = HashSet::new();
+        for (ci, cell) in cells.iter().enumerate() {
+            if *cell == "." {
+                continue;
+            }
+            let (seat_name, flags) = cell.split_once('@').unwrap_or((cell, ""));
+            if !names.insert(seat_name) {
+                return Err(format!("row {name}: seat {seat_name} appears twice"));
+            }
+            let mut kind = SeatKind::Normal;
+            let mut style = SeatStyle::Normal;
+            for f in flags.chars() {
+                match f {
+                    'h' => kind = SeatKind::House,
+                    'w' => kind = SeatKind::Special,
+                    'x' => kind = SeatKind::Broken,
+                    'p' => kind = SeatKind::Placeholder,
+                    'c' => kind = SeatKind::Companion,
+                    'L' => style = SeatStyle::SofaLeft,
+                    'M' => style = SeatStyle::SofaMiddle,
+                    'R' => style = SeatStyle::SofaRight,
+                    other => return Err(format!("row {name}: unknown seat flag {other:?}")),
+                }
+            }
+            seats.push(Seat {
+                key: SeatKey {
+                    area: a.number,
+                    row: ri as i32,
+                    column: ci as i32,
+                },
+                name: seat_name.to_string(),
+                kind,
+                style,
+                priority: 0,
+            });
+        }
+        rows.push(Row {
+            physical_name: (name != "-").then(|| name.to_string()),
+            seats,
+        });
+    }
+    let column_count = a.columns.unwrap_or(widest as i32);
+    if (widest as i32) > column_count {
+        return Err(format!(
+            "area {} has a row wider than its {column_count} columns",
+            a.number
+        ));
+    }
+    Ok(Area {
+        number: a.number,
+        category: a.category,
+        description: a.description,
+        column_count,
+        rows,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+    }
+
+    #[test]
+    fn demo_catalogue_matches_the_document() {
+        let c = CatalogFile::parse(crate::DEMO_CATALOG, today()).unwrap();
+        let v = &c.venues[0];
+        assert_eq!(v.code, "0200");
+        let screen = v.screen(1).unwrap();
+        assert_eq!(screen.seats().count(), 77);
+        let area = &screen.areas[0];
+        assert_eq!(area.row_count(), 7);
+        assert_eq!(area.column_count, 12);
+        assert_eq!(area.rows[0].physical_name.as_deref(), Some("7"));
+        assert!(
+            screen
+                .seat(SeatKey {
+                    area: 1,
+                    row: 0,
+                    column: 0
+                })
+                .is_none(),
+            "(0,0) is an aisle"
+        );
+        assert_eq!(
+            screen
+                .seat(SeatKey {
+                    area: 1,
+                    row: 0,
+                    column: 1
+                })
+                .unwrap()
+                .name,
+            "10"
+        );
+        assert_eq!(
+            screen
+                .seat(SeatKey {
+                    area: 1,
+                    row: 0,
+                    column: 2
+                })
+                .unwrap()
+                .name,
+            "9"
+        );
+        let s = &c
+            .sessions
+            .iter()
+            .find(|(_, s)| s.code == "29617")
+            .unwrap()
+            .1;
+        assert_eq!(
+            s.start,
+            today().succ_opt().unwrap().and_hms_opt(10, 50, 0).unwrap()
+        );
+    }
+
+    #[test]
+    fn rejects_inconsistent_catalogues() {
+        let bad_screen = r#"
+[[venue]]
+code = "1"
+name = "x"
+[[venue.film]]
+code = "F"
+title = "t"
+[[venue.session]]
+code = "S"
+screen = 3
+film = "F"
+start = "today 10:00"
+"#;
+        let e = CatalogFile::parse(bad_screen, today())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown screen 3"), "{e}");
+        assert!(CatalogFile::parse("[[venue]]\ncode = 1", today()).is_err());
+        assert!(
+            CatalogFile::parse("[[venue]]\ncode = \"1\"\nname = \"a\"\nbogus = 1", today())
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn start_times() {
+        assert_eq!(
+            parse_start("today-1 23:59", today()),
+            today().pred_opt().unwrap().and_hms_opt(23, 59, 0)
+        );
+        assert_eq!(
+            parse_start("2026-01-02T03:04:05", today()),
+            NaiveDate::from_ymd_opt(2026, 1, 2)
+                .unwrap()
+                .and_hms_opt(3, 4, 5)
+        );
+        assert_eq!(parse_start("tomorrow", today()), None);
+    }
+}

@@ -1,0 +1,208 @@
+//! Server configuration: a TOML file whose every key can be overridden by a `BOXOFFICE_*`
+//! environment variable (`BOXOFFICE_DATABASE`, `BOXOFFICE_LISTEN`, `BOXOFFICE_VISTA_ANONYMOUS_PARTNER`…).
+
+use serde::Deserialize;
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The path.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file or an override is not valid.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://path/to/file.db` or `postgres://user@host/db`.
+    pub database: String,
+    /// Listen address.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Venue-local UTC offset.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// Minutes seats stay held without payment.
+    #[serde(default = "default_hold_minutes")]
+    pub hold_minutes: i64,
+    /// Hours a hold lasts once the partner started collecting payment.
+    #[serde(default = "default_payment_hold_hours")]
+    pub payment_hold_hours: i64,
+    /// Milliseconds a seat-map snapshot is served before it is re-read (changes by other
+    /// processes show up within this time; changes by this process at once).
+    #[serde(default = "default_snapshot_ttl_ms")]
+    pub snapshot_ttl_ms: i64,
+    /// Seconds between sweeps that expire unpaid holds.
+    #[serde(default = "default_sweep_seconds")]
+    pub sweep_interval_seconds: u64,
+    /// Database connections.
+    #[serde(default = "default_connections")]
+    pub max_connections: u32,
+    /// SQLite `synchronous`: `NORMAL` survives a process crash, `FULL` also a power loss.
+    #[serde(default = "default_synchronous")]
+    pub sqlite_synchronous: String,
+    /// Vista Connect options.
+    #[serde(default)]
+    pub vista: VistaConfig,
+}
+
+/// Vista Connect options.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VistaConfig {
+    /// Partner code that requests without a `connectapitoken` act as (unset: refuse them).
+    #[serde(default)]
+    pub anonymous_partner: Option<String>,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+fn default_timezone() -> String {
+    "+08:00".into()
+}
+fn default_hold_minutes() -> i64 {
+    20
+}
+fn default_payment_hold_hours() -> i64 {
+    24
+}
+fn default_snapshot_ttl_ms() -> i64 {
+    1000
+}
+fn default_sweep_seconds() -> u64 {
+    5
+}
+fn default_connections() -> u32 {
+    16
+}
+fn default_synchronous() -> String {
+    "NORMAL".into()
+}
+
+const SECTIONS: &[&str] = &["vista"];
+
+impl Config {
+    /// A configuration with defaults for a database.
+    pub fn for_database(database: &str) -> Config {
+        Config::from_table(toml::Table::from_iter([(
+            "database".to_string(),
+            toml::Value::String(database.into()),
+        )]))
+        .unwrap_or_else(|_| unreachable!("defaults are valid"))
+    }
+
+    /// Loads a file, then applies `BOXOFFICE_*` overrides from `env`.
+    pub fn load(
+        path: &str,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        Config::parse(&text, env)
+    }
+
+    /// Parses TOML text, then applies `BOXOFFICE_*` overrides.
+    pub fn parse(
+        text: &str,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        for (k, v) in env {
+            let Some(name) = k.strip_prefix("BOXOFFICE_") else {
+                continue;
+            };
+            let name = name.to_ascii_lowercase();
+            let value = toml::from_str::<toml::Table>(&format!("v = {v}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or(toml::Value::String(v));
+            match SECTIONS.iter().find(|s| name.starts_with(&format!("{s}_"))) {
+                Some(section) => {
+                    let key = name[section.len() + 1..].to_string();
+                    let entry = table
+                        .entry(section.to_string())
+                        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                    if let toml::Value::Table(t) = entry {
+                        t.insert(key, value);
+                    }
+                }
+                None => {
+                    table.insert(name, value);
+                }
+            }
+        }
+        Config::from_table(table)
+    }
+
+    fn from_table(table: toml::Table) -> Result<Config, ConfigError> {
+        let c: Config = table
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        if boxoffice_core::clock::parse_offset(&c.timezone).is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "timezone {:?} is not an offset like +08:00",
+                c.timezone
+            )));
+        }
+        if c.hold_minutes < 1 {
+            return Err(ConfigError::Invalid(
+                "hold_minutes must be at least 1".into(),
+            ));
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let env = vec![
+            ("BOXOFFICE_LISTEN".to_string(), "0.0.0.0:9000".to_string()),
+            ("BOXOFFICE_HOLD_MINUTES".to_string(), "5".to_string()),
+            (
+                "BOXOFFICE_VISTA_ANONYMOUS_PARTNER".to_string(),
+                "demo".to_string(),
+            ),
+            ("OTHER".to_string(), "x".to_string()),
+        ];
+        let c = Config::parse(
+            "database = \"sqlite://x.db\"\nhold_minutes = 30\n",
+            env.into_iter(),
+        )
+        .unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000");
+        assert_eq!(c.hold_minutes, 5);
+        assert_eq!(c.vista.anonymous_partner.as_deref(), Some("demo"));
+        assert_eq!(c.timezone, "+08:00");
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(
+            Config::parse("listen = \"x\"", std::iter::empty()).is_err(),
+            "database is required"
+        );
+        assert!(Config::parse(
+            "database = \"sqlite://x\"\ntimezone = \"CST\"",
+            std::iter::empty()
+        )
+        .is_err());
+        assert!(Config::parse("database = \"sqlite://x\"\nbogus = 1", std::iter::empty()).is_err());
+    }
+}

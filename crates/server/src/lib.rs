@@ -1,0 +1,161 @@
+//! The boxoffice server: opens the store, builds the service, mounts every protocol front end
+//! on one address, and runs the background workers (the hold-expiry sweeper).
+
+pub mod catalog_file;
+pub mod config;
+pub mod testing;
+
+use axum::extract::Request;
+use axum::routing::get;
+use axum::Router;
+use boxoffice_core::clock::{local, parse_offset, Clock};
+use boxoffice_core::service::Settings;
+use boxoffice_core::Boxoffice;
+use boxoffice_store::{SqlStore, StoreOptions};
+use boxoffice_vista::{Vista, VistaOptions};
+use catalog_file::CatalogFile;
+use config::Config;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::Layer;
+
+/// The built-in demo catalogue (`boxoffice demo`).
+pub const DEMO_CATALOG: &str = include_str!("../demo/catalog.toml");
+
+/// A running service over its store.
+#[derive(Clone)]
+pub struct App {
+    /// The service.
+    pub service: Arc<Boxoffice>,
+    /// The store.
+    pub store: SqlStore,
+    /// The configuration it was opened with.
+    pub config: Config,
+}
+
+impl App {
+    /// Opens the database (migrating it) and loads the catalogue.
+    pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+        let offset = parse_offset(&config.timezone)
+            .ok_or_else(|| anyhow::anyhow!("bad timezone {}", config.timezone))?;
+        let store = SqlStore::connect(
+            &config.database,
+            &StoreOptions {
+                max_connections: config.max_connections,
+                sqlite_synchronous: config.sqlite_synchronous.clone(),
+            },
+        )
+        .await?;
+        let settings = Settings {
+            offset,
+            hold_lifetime: chrono::Duration::minutes(config.hold_minutes),
+            payment_hold_lifetime: chrono::Duration::hours(config.payment_hold_hours),
+            snapshot_ttl: chrono::Duration::milliseconds(config.snapshot_ttl_ms),
+            ..Settings::default()
+        };
+        let service = Arc::new(Boxoffice::new(Arc::new(store.clone()), clock, settings).await?);
+        Ok(App {
+            service,
+            store,
+            config: config.clone(),
+        })
+    }
+
+    /// Parses a catalogue file and applies it; returns how many documents changed.
+    pub async fn apply_catalog(&self, text: &str) -> anyhow::Result<usize> {
+        let today = local(self.service.clock().now(), self.service.settings().offset).date();
+        let file = CatalogFile::parse(text, today)?;
+        Ok(self
+            .service
+            .apply_catalog(&file.venues, &file.sessions, &file.partners)
+            .await?)
+    }
+
+    /// Every front end and `/healthz` on one router.
+    pub fn router(&self) -> Router {
+        let vista = Vista::new(
+            self.service.clone(),
+            VistaOptions {
+                anonymous_partner: self.config.vista.anonymous_partner.clone(),
+                ..VistaOptions::default()
+            },
+        );
+        Router::new()
+            .route("/healthz", get(|| async { "ok" }))
+            .merge(boxoffice_vista::router(vista))
+    }
+}
+
+/// Rewrites protocol paths to their canonical casing before routing.
+fn canonicalize(mut req: Request) -> Request {
+    if let Some(path) = boxoffice_vista::canonical_path(req.uri().path()) {
+        if path != req.uri().path() {
+            let pq = match req.uri().query() {
+                Some(q) => format!("{path}?{q}"),
+                None => path,
+            };
+            if let Ok(pq) = pq.parse::<axum::http::uri::PathAndQuery>() {
+                let mut parts = req.uri().clone().into_parts();
+                parts.path_and_query = Some(pq);
+                if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                    *req.uri_mut() = uri;
+                }
+            }
+        }
+    }
+    req
+}
+
+/// Serves the app on a listener until `shutdown` resolves, running the expiry sweeper meanwhile.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sweeper = {
+        let service = app.service.clone();
+        let every = Duration::from_secs(app.config.sweep_interval_seconds.max(1));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(e) = service.sweep_expired().await {
+                    tracing::warn!(error = %e, "expiry sweep failed");
+                }
+            }
+        })
+    };
+    let router = app.router();
+    let service = tower::util::MapRequestLayer::new(canonicalize).layer(router);
+    let result = axum::serve(
+        listener,
+        axum::ServiceExt::<Request>::into_make_service(service),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    sweeper.abort();
+    result
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
