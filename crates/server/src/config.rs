@@ -91,6 +91,21 @@ fn default_synchronous() -> String {
 
 const SECTIONS: &[&str] = &["vista"];
 
+/// Keys an environment variable may override: `BOXOFFICE_<KEY>` or `BOXOFFICE_<SECTION>_<KEY>`.
+/// Other `BOXOFFICE_*` variables (test settings, for instance) are not configuration.
+const KEYS: &[&str] = &[
+    "database",
+    "listen",
+    "timezone",
+    "hold_minutes",
+    "payment_hold_hours",
+    "snapshot_ttl_ms",
+    "sweep_interval_seconds",
+    "max_connections",
+    "sqlite_synchronous",
+    "vista_anonymous_partner",
+];
+
 impl Config {
     /// A configuration with defaults for a database.
     pub fn for_database(database: &str) -> Config {
@@ -125,6 +140,9 @@ impl Config {
                 continue;
             };
             let name = name.to_ascii_lowercase();
+            if !KEYS.contains(&name.as_str()) {
+                continue;
+            }
             let value = toml::from_str::<toml::Table>(&format!("v = {v}"))
                 .ok()
                 .and_then(|mut t| t.remove("v"))
@@ -180,6 +198,7 @@ mod tests {
                 "demo".to_string(),
             ),
             ("OTHER".to_string(), "x".to_string()),
+            ("BOXOFFICE_TEST_STORE".to_string(), "postgres".to_string()),
         ];
         let c = Config::parse(
             "database = \"sqlite://x.db\"\nhold_minutes = 30\n",
