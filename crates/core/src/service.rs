@@ -779,7 +779,7 @@ impl Boxoffice {
         let outcome = self.store.complete(booking).await?;
         self.invalidate_order(&order);
         match outcome {
-            CompleteOutcome::Completed(b) => Ok(b),
+            CompleteOutcome::Completed(b) => Ok(*b),
             CompleteOutcome::NotOpen => Err(CompleteError::NotOpen),
             CompleteOutcome::HoldLost => Err(CompleteError::HoldLost),
         }
@@ -863,7 +863,7 @@ impl Boxoffice {
             .await?;
         self.invalidate_order(&booking.order);
         match outcome {
-            RefundOutcome::Refunded(b) => Ok(b),
+            RefundOutcome::Refunded(b) => Ok(*b),
             RefundOutcome::AlreadyRefunded => Err(RefundError::AlreadyRefunded),
             RefundOutcome::Collected => Err(RefundError::Collected),
         }

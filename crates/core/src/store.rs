@@ -109,7 +109,7 @@ pub struct NewBooking {
 #[derive(Debug, Clone)]
 pub enum CompleteOutcome {
     /// Paid: the booking.
-    Completed(Booking),
+    Completed(Box<Booking>),
     /// The order is not open (unknown, paid, cancelled, expired).
     NotOpen,
     /// The hold on at least one seat was lost; the order is now failed and released.
@@ -120,7 +120,7 @@ pub enum CompleteOutcome {
 #[derive(Debug, Clone)]
 pub enum RefundOutcome {
     /// Refunded now; seats released.
-    Refunded(Booking),
+    Refunded(Box<Booking>),
     /// Refunded before.
     AlreadyRefunded,
     /// Tickets were collected at the venue; only the box office can refund.
@@ -131,7 +131,7 @@ pub enum RefundOutcome {
 #[derive(Debug, Clone)]
 pub enum CollectOutcome {
     /// Marked collected (or already was).
-    Collected(Booking),
+    Collected(Box<Booking>),
     /// Refunded: nothing to collect.
     Refunded,
 }

@@ -512,7 +512,7 @@ impl SqlStore {
             .pop()
             .ok_or_else(|| corrupt("booking vanished"))?;
         tx.commit().await.map_err(db)?;
-        Ok(CompleteOutcome::Completed(booking))
+        Ok(CompleteOutcome::Completed(Box::new(booking)))
     }
 }
 
@@ -1052,7 +1052,7 @@ impl Store for SqlStore {
             .await
             .map_err(db)?;
         tx.commit().await.map_err(db)?;
-        Ok(RefundOutcome::Refunded(b))
+        Ok(RefundOutcome::Refunded(Box::new(b)))
     }
 
     async fn collect(
@@ -1077,7 +1077,7 @@ impl Store for SqlStore {
         Ok(if b.state == BookingState::Refunded {
             CollectOutcome::Refunded
         } else {
-            CollectOutcome::Collected(b)
+            CollectOutcome::Collected(Box::new(b))
         })
     }
 
