@@ -17,10 +17,19 @@ async fn race_for_one_pair(urls: &[String], clients: usize, tag: &str) -> Vec<St
         let c = Client::for_url(&urls[i % urls.len()]);
         let key = format!("{tag}-{i}");
         tasks.push(tokio::spawn(async move {
-            let r = c.post(ADD_TICKETS, &add_tickets_body(&key, "29617", "0056", 5000, &[(0, 1), (0, 2)])).await;
+            let r = c
+                .post(
+                    ADD_TICKETS,
+                    &add_tickets_body(&key, "29617", "0056", 5000, &[(0, 1), (0, 2)]),
+                )
+                .await;
             assert_eq!(r.status, 200);
             let code = r.json()["Result"].as_i64().expect("Result");
-            assert!(code == 0 || code == 8, "unexpected Result {code}: {}", r.text);
+            assert!(
+                code == 0 || code == 8,
+                "unexpected Result {code}: {}",
+                r.text
+            );
             if code != 0 {
                 return None;
             }
@@ -40,7 +49,12 @@ async fn race_for_one_pair(urls: &[String], clients: usize, tag: &str) -> Vec<St
 
 /// Clients grab random pairs of adjacent seats in one row, many rounds; returns the seats each
 /// successful booking got, as reported by AddTickets.
-async fn scramble(urls: &[String], clients: usize, rounds: usize, tag: &str) -> Vec<(String, Vec<String>)> {
+async fn scramble(
+    urls: &[String],
+    clients: usize,
+    rounds: usize,
+    tag: &str,
+) -> Vec<(String, Vec<String>)> {
     let mut tasks = Vec::new();
     for i in 0..clients {
         let c = Client::for_url(&urls[i % urls.len()]);
@@ -51,7 +65,12 @@ async fn scramble(urls: &[String], clients: usize, rounds: usize, tag: &str) -> 
                 let key = format!("{tag}-{i}-{round}");
                 // Row 4 (physical row 3) has 12 seats at columns 0..=11.
                 let col = ((i * 7 + round * 5) % 11) as i64;
-                let r = c.post(ADD_TICKETS, &add_tickets_body(&key, "29617", "0056", 5000, &[(4, col), (4, col + 1)])).await;
+                let r = c
+                    .post(
+                        ADD_TICKETS,
+                        &add_tickets_body(&key, "29617", "0056", 5000, &[(4, col), (4, col + 1)]),
+                    )
+                    .await;
                 let body = r.json();
                 match body["Result"].as_i64() {
                     Some(0) => {}
@@ -93,7 +112,11 @@ fn assert_each_seat_sold_once(bookings: &[(String, Vec<String>)], plan: &Value) 
         .iter()
         .filter(|s| s["Status"] == 1)
         .count();
-    assert_eq!(sold_in_row_3, owners.len(), "seat plan and bookings disagree");
+    assert_eq!(
+        sold_in_row_3,
+        owners.len(),
+        "seat plan and bookings disagree"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -137,6 +160,9 @@ async fn two_server_processes_on_one_postgres_never_sell_a_seat_twice() {
     drop(a);
     drop(b);
     let c = ServerProcess::spawn(&db).await;
-    let plan = Client::for_url(&c.url).get(&seat_plan("29617")).await.json();
+    let plan = Client::for_url(&c.url)
+        .get(&seat_plan("29617"))
+        .await
+        .json();
     assert_each_seat_sold_once(&bookings, &plan);
 }

@@ -31,16 +31,41 @@ async fn completed_bookings_survive_kill_minus_nine() {
                     "TicketTypes": [{"TicketTypeCode": "0153", "Qty": 1, "PriceInCents": 3000}],
                     "ReturnOrder": false, "OptionalClientId": "111.111.111.111"
                 });
-                let Ok(r) = c.http.post(format!("{}{}", c.base, ADD_TICKETS)).header("connectapitoken", TOKEN).json(&body).send().await else { return };
+                let Ok(r) = c
+                    .http
+                    .post(format!("{}{}", c.base, ADD_TICKETS))
+                    .header("connectapitoken", TOKEN)
+                    .json(&body)
+                    .send()
+                    .await
+                else {
+                    return;
+                };
                 let Ok(text) = r.text().await else { return };
                 if !text.contains("\"Result\":0") {
                     continue;
                 }
-                let Ok(r) = c.http.post(format!("{}{}", c.base, COMPLETE_ORDER)).header("connectapitoken", TOKEN).json(&complete_body(&key, 3000)).send().await else { return };
+                let Ok(r) = c
+                    .http
+                    .post(format!("{}{}", c.base, COMPLETE_ORDER))
+                    .header("connectapitoken", TOKEN)
+                    .json(&complete_body(&key, 3000))
+                    .send()
+                    .await
+                else {
+                    return;
+                };
                 let Ok(text) = r.text().await else { return };
                 let v: serde_json::Value = serde_json::from_str(&text).expect("json");
                 if v["Result"] == 0 {
-                    confirmed.push(key, v["VistaBookingNumber"].as_str().expect("number").to_string(), v["VistaBookingId"].as_str().expect("id").to_string());
+                    confirmed.push(
+                        key,
+                        v["VistaBookingNumber"]
+                            .as_str()
+                            .expect("number")
+                            .to_string(),
+                        v["VistaBookingId"].as_str().expect("id").to_string(),
+                    );
                     successes.fetch_add(1, Ordering::SeqCst);
                 }
             }
@@ -63,15 +88,28 @@ async fn completed_bookings_survive_kill_minus_nine() {
             .post(GET_SINGLE_BOOKING, &serde_json::json!({"CinemaId": "0200", "BookingNumber": number, "OptionalClientId": "111.111.111.111"}))
             .await;
         let v = r.json();
-        assert_eq!(v["ResultCode"], 0, "booking {number} lost after kill -9: {}", r.text);
+        assert_eq!(
+            v["ResultCode"], 0,
+            "booking {number} lost after kill -9: {}",
+            r.text
+        );
         assert_eq!(v["Booking"]["BookingId"], id.as_str());
-        let r = c.post(QUERY_BOOKING_STATUS, &serde_json::json!({"UserSessionId": key, "ClientId": "111.111.111.111"})).await;
+        let r = c
+            .post(
+                QUERY_BOOKING_STATUS,
+                &serde_json::json!({"UserSessionId": key, "ClientId": "111.111.111.111"}),
+            )
+            .await;
         assert_eq!(r.json()["ResponseCode"], 0, "{}", r.text);
     }
     // Every confirmed ticket's seat is still sold.
     let plan = c.get(&seat_plan("33392")).await.json();
     let sold = seat_statuses(&plan).values().filter(|s| **s == 1).count();
-    assert!(sold >= confirmed.len(), "{sold} sold seats for {} bookings", confirmed.len());
+    assert!(
+        sold >= confirmed.len(),
+        "{sold} sold seats for {} bookings",
+        confirmed.len()
+    );
 }
 
 mod confirmed {

@@ -1,6 +1,6 @@
 //! Shared test helpers: a real server (see `boxoffice_server::testing`) and a small HTTP client
 //! that speaks Vista with the demo partner's token.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub use boxoffice_server::testing::{TestServer, TestStore};
 use serde_json::Value;
@@ -42,12 +42,19 @@ impl Client {
 
     /// A client of a base URL using the demo token.
     pub fn for_url(url: &str) -> Client {
-        Client { base: url.to_string(), http: reqwest::Client::new(), token: Some(TOKEN.to_string()) }
+        Client {
+            base: url.to_string(),
+            http: reqwest::Client::new(),
+            token: Some(TOKEN.to_string()),
+        }
     }
 
     /// The same client with another token (`None`: no header).
     pub fn with_token(&self, token: Option<&str>) -> Client {
-        Client { token: token.map(str::to_string), ..self.clone() }
+        Client {
+            token: token.map(str::to_string),
+            ..self.clone()
+        }
     }
 
     async fn send(&self, rb: reqwest::RequestBuilder) -> Reply {
@@ -57,24 +64,41 @@ impl Client {
         };
         let resp = rb.send().await.expect("request");
         let status = resp.status().as_u16();
-        let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         let text = resp.text().await.expect("body");
-        Reply { status, content_type, text }
+        Reply {
+            status,
+            content_type,
+            text,
+        }
     }
 
     /// GET a path (with query string) relative to the server root.
     pub async fn get(&self, path: &str) -> Reply {
-        self.send(self.http.get(format!("{}{}", self.base, path))).await
+        self.send(self.http.get(format!("{}{}", self.base, path)))
+            .await
     }
 
     /// POST a raw body.
     pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> Reply {
-        self.send(self.http.post(format!("{}{}", self.base, path)).header("content-type", "application/json").body(body)).await
+        self.send(
+            self.http
+                .post(format!("{}{}", self.base, path))
+                .header("content-type", "application/json")
+                .body(body),
+        )
+        .await
     }
 
     /// POST a JSON value.
     pub async fn post(&self, path: &str, body: &Value) -> Reply {
-        self.post_raw(path, serde_json::to_vec(body).expect("json")).await
+        self.post_raw(path, serde_json::to_vec(body).expect("json"))
+            .await
     }
 }
 
@@ -83,9 +107,11 @@ pub const ODATA: &str = "/WSVistaWebClient/OData.svc";
 pub const ADD_TICKETS: &str = "/WSVistaWebClient/RESTTicketing.svc/order/tickets";
 pub const GET_ORDER: &str = "/WSVistaWebClient/RESTTicketing.svc/order";
 pub const CANCEL_ORDER: &str = "/WSVistaWebClient/RESTTicketing.svc/order/cancel";
-pub const START_EXTERNAL_PAYMENT: &str = "/WSVistaWebClient/RESTTicketing.svc/order/startexternalpayment";
+pub const START_EXTERNAL_PAYMENT: &str =
+    "/WSVistaWebClient/RESTTicketing.svc/order/startexternalpayment";
 pub const COMPLETE_ORDER: &str = "/WSVistaWebClient/RESTTicketing.svc/order/payment";
-pub const QUERY_BOOKING_STATUS: &str = "/WSVistaWebClient/RESTTicketing.svc/order/query-booking-status";
+pub const QUERY_BOOKING_STATUS: &str =
+    "/WSVistaWebClient/RESTTicketing.svc/order/query-booking-status";
 pub const GET_SINGLE_BOOKING: &str = "/WSVistaWebClient/RESTBooking.svc/booking";
 pub const REFUND_BOOKING: &str = "/WSVistaWebClient/RESTBooking.svc/booking/refund";
 pub const COLLECT_BOOKING: &str = "/WSVistaWebClient/RESTBooking.svc/booking/collect";
@@ -101,7 +127,13 @@ pub fn tickets(session: &str) -> String {
 }
 
 /// D001's AddTickets example body for an order key and seats `(row, column)` in area 1.
-pub fn add_tickets_body(key: &str, session: &str, ticket: &str, price: i64, seats: &[(i64, i64)]) -> Value {
+pub fn add_tickets_body(
+    key: &str,
+    session: &str,
+    ticket: &str,
+    price: i64,
+    seats: &[(i64, i64)],
+) -> Value {
     serde_json::json!({
         "UserSessionId": key,
         "CinemaId": "0200",
@@ -135,7 +167,11 @@ pub fn seat_statuses(plan: &Value) -> std::collections::BTreeMap<(i64, i64, i64)
             for seat in row["Seats"].as_array().expect("seats") {
                 let p = &seat["Position"];
                 out.insert(
-                    (p["AreaNumber"].as_i64().unwrap(), p["RowIndex"].as_i64().unwrap(), p["ColumnIndex"].as_i64().unwrap()),
+                    (
+                        p["AreaNumber"].as_i64().unwrap(),
+                        p["RowIndex"].as_i64().unwrap(),
+                        p["ColumnIndex"].as_i64().unwrap(),
+                    ),
                     seat["Status"].as_i64().unwrap(),
                 );
             }

@@ -12,7 +12,11 @@ pub struct ServerProcess {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// Applies the demo catalogue to a database with `boxoffice catalog apply`.
@@ -26,7 +30,11 @@ pub fn apply_demo_catalog(database: &str) {
         .args(["--database", database])
         .output()
         .expect("run boxoffice catalog apply");
-    assert!(out.status.success(), "catalog apply failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "catalog apply failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 impl ServerProcess {
@@ -35,7 +43,13 @@ impl ServerProcess {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port();
         let config = dir.path().join("boxoffice.toml");
-        std::fs::write(&config, format!("database = \"{database}\"\nlisten = \"127.0.0.1:{port}\"\nmax_connections = 8\n")).expect("config");
+        std::fs::write(
+            &config,
+            format!(
+                "database = \"{database}\"\nlisten = \"127.0.0.1:{port}\"\nmax_connections = 8\n"
+            ),
+        )
+        .expect("config");
         let child = Command::new(env!("CARGO_BIN_EXE_boxoffice"))
             .args(["serve", "--config"])
             .arg(&config)
@@ -53,10 +67,17 @@ impl ServerProcess {
                     break;
                 }
             }
-            assert!(started.elapsed() < Duration::from_secs(30), "server did not become ready");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "server did not become ready"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        ServerProcess { child, url, _dir: dir }
+        ServerProcess {
+            child,
+            url,
+            _dir: dir,
+        }
     }
 
     /// Kills the process with SIGKILL (no graceful shutdown) and reaps it.
