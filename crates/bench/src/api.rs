@@ -55,8 +55,13 @@ pub struct Reply {
 impl Reply {
     /// The body parsed as JSON.
     pub fn json(&self) -> anyhow::Result<Value> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| anyhow!("HTTP {} with a body that is not JSON ({e}): {}", self.status, self.text()))
+        serde_json::from_slice(&self.body).map_err(|e| {
+            anyhow!(
+                "HTTP {} with a body that is not JSON ({e}): {}",
+                self.status,
+                self.text()
+            )
+        })
     }
 
     /// The body as (lossy) text, cut to a readable length.
@@ -290,7 +295,10 @@ mod tests {
     #[test]
     fn finds_the_response_code_without_parsing() {
         assert_eq!(response_code_fast(br#"{"ResponseCode":0,"X":1}"#), Some(0));
-        assert_eq!(response_code_fast(br#"{"A":[], "ResponseCode": 105}"#), Some(105));
+        assert_eq!(
+            response_code_fast(br#"{"A":[], "ResponseCode": 105}"#),
+            Some(105)
+        );
         assert_eq!(response_code_fast(br#"{"Result":0}"#), None);
     }
 

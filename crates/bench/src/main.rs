@@ -1,1 +1,341 @@
-fn main() {}
+//! `boxoffice-bench`: a load benchmark of the boxoffice server over the Vista Connect wire.
+//!
+//! By default it starts a private server per store (SQLite, then PostgreSQL) on a generated
+//! catalogue, runs three workloads at each concurrency level — seat-plan reads, complete
+//! bookings (AddTickets + CompleteOrder), and an oversell check where many workers race for the
+//! same seats — verifies that every confirmed booking is kept and no seat is sold twice, and
+//! prints Markdown tables for `docs/performance.md`. With `--url` it measures a running server.
+
+mod api;
+mod report;
+mod server;
+mod workload;
+
+use anyhow::{bail, Context};
+use clap::{Parser, ValueEnum};
+use report::Row;
+use server::{Server, ServerOptions, Store};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+use std::time::Duration;
+use workload::{BookingState, Check, ErrorLog, Target};
+
+/// Bookings per second the generated catalogue is sized for.
+const SIZED_FOR_BOOKINGS_PER_SEC: usize = 3000;
+/// Sessions of the generated catalogue reserved for seat-plan reads.
+const READ_SESSIONS: usize = 4;
+
+/// Which stores to benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StoreChoice {
+    /// SQLite only.
+    Sqlite,
+    /// PostgreSQL only.
+    Postgres,
+    /// SQLite, then PostgreSQL.
+    Both,
+}
+
+/// Command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "boxoffice-bench",
+    about = "Load benchmark of the boxoffice server (Vista Connect): seat-plan reads, bookings, oversell check"
+)]
+struct Cli {
+    /// Stores to start private servers on (ignored with --url).
+    #[arg(long, value_enum, default_value = "both")]
+    store: StoreChoice,
+    /// PostgreSQL server for --store postgres: a fresh database `bx_bench_<random>` is created
+    /// there (through psql) and dropped afterwards.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
+    pg: String,
+    /// Benchmark an already running server at this base URL instead of starting one.
+    #[arg(long)]
+    url: Option<String>,
+    /// With --url: the partner's connectapitoken (default: the demo's).
+    #[arg(long, default_value = "DEMO-CONNECT-TOKEN")]
+    token: String,
+    /// With --url: the cinema code (default: the demo's).
+    #[arg(long, default_value = "0200")]
+    cinema: String,
+    /// With --url: sessions to read and book, comma-separated (default: the demo's). The first
+    /// four are read; all but the contention session are booked.
+    #[arg(long, value_delimiter = ',', default_value = "29617,33392,34668,34669")]
+    sessions: Vec<String>,
+    /// With --url: the session of the oversell check (default: the last of --sessions). Its
+    /// seats get sold.
+    #[arg(long)]
+    contention_session: Option<String>,
+    /// Seconds each workload runs at each concurrency level.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Concurrency levels (workers), comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,8,32,64")]
+    levels: Vec<usize>,
+    /// Workers of the oversell check.
+    #[arg(long, default_value_t = 64)]
+    contention_workers: usize,
+    /// Seats (next to each other in one row) the oversell check's workers race for.
+    #[arg(long, default_value_t = 8)]
+    contention_seats: usize,
+    /// The boxoffice binary (default: `boxoffice` next to this executable, i.e. target/release).
+    #[arg(long)]
+    boxoffice: Option<PathBuf>,
+    /// Sessions of the generated catalogue (raised if the run could need more seats).
+    #[arg(long, default_value_t = 400)]
+    generated_sessions: usize,
+    /// `max_connections` of a private server's database pool.
+    #[arg(long, default_value_t = 16)]
+    max_connections: u32,
+    /// Bookings looked up with GetSingleBooking after the booking workload.
+    #[arg(long, default_value_t = 200)]
+    verify_sample: usize,
+}
+
+/// What to run against one server.
+struct Plan {
+    title: String,
+    target: Target,
+    read_sessions: Vec<String>,
+    booking_sessions: Vec<String>,
+    contention_session: String,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("FAILED: a check did not pass (see above)");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs the benchmark; `Ok(false)` when a check failed.
+async fn run(cli: Cli) -> anyhow::Result<bool> {
+    if cli.levels.is_empty() || cli.levels.contains(&0) {
+        bail!("--levels needs positive worker counts");
+    }
+    if cli.seconds == 0 {
+        bail!("--seconds must be at least 1");
+    }
+    if cli.contention_seats < 2 || cli.contention_workers == 0 {
+        bail!("--contention-seats must be at least 2 and --contention-workers at least 1");
+    }
+    println!("# boxoffice benchmark\n");
+    print!("{}", report::machine());
+    println!(
+        "- run: {} s per workload and level, levels {:?}, oversell check with {} workers on {} seats; client and server on this machine\n",
+        cli.seconds, cli.levels, cli.contention_workers, cli.contention_seats
+    );
+    if let Some(url) = &cli.url {
+        if cli.sessions.is_empty() {
+            bail!("--sessions is empty");
+        }
+        let contention = cli
+            .contention_session
+            .clone()
+            .or_else(|| cli.sessions.last().cloned())
+            .context("no contention session")?;
+        let mut booking: Vec<String> = cli
+            .sessions
+            .iter()
+            .filter(|s| **s != contention)
+            .cloned()
+            .collect();
+        if booking.is_empty() {
+            booking = cli.sessions.clone();
+        }
+        let plan = Plan {
+            title: format!("server at {url}"),
+            target: Target {
+                base: url.clone(),
+                token: cli.token.clone(),
+                cinema: cli.cinema.clone(),
+            },
+            read_sessions: cli.sessions.iter().take(READ_SESSIONS).cloned().collect(),
+            booking_sessions: booking,
+            contention_session: contention,
+        };
+        return bench(&cli, &plan).await;
+    }
+    let binary = match &cli.boxoffice {
+        Some(b) => b.clone(),
+        None => server::default_binary()?,
+    };
+    if !binary.exists() {
+        bail!(
+            "{} does not exist: build it with `cargo build --release -p boxoffice` or pass --boxoffice",
+            binary.display()
+        );
+    }
+    let pairs_per_session = server::ROWS * (server::COLUMNS / 2);
+    let needed = (SIZED_FOR_BOOKINGS_PER_SEC * cli.seconds as usize * cli.levels.len())
+        .div_ceil(pairs_per_session)
+        + READ_SESSIONS
+        + 1;
+    let sessions = cli.generated_sessions.max(needed);
+    let stores: &[Store] = match cli.store {
+        StoreChoice::Sqlite => &[Store::Sqlite],
+        StoreChoice::Postgres => &[Store::Postgres],
+        StoreChoice::Both => &[Store::Sqlite, Store::Postgres],
+    };
+    let mut all_passed = true;
+    for &store in stores {
+        eprintln!("[{}] starting a private server", store.name());
+        let srv = Server::start(&ServerOptions {
+            binary: &binary,
+            store,
+            pg: &cli.pg,
+            sessions,
+            max_connections: cli.max_connections,
+        })
+        .await
+        .with_context(|| format!("starting the {} server", store.name()))?;
+        let codes = srv.sessions.clone();
+        let plan = Plan {
+            title: format!(
+                "{} (private server, max_connections {}, {} sessions of {} seats)",
+                store.name(),
+                cli.max_connections,
+                sessions,
+                server::ROWS * server::COLUMNS
+            ),
+            target: Target {
+                base: srv.base.clone(),
+                token: srv.token.clone(),
+                cinema: server::CINEMA.to_string(),
+            },
+            read_sessions: codes[..READ_SESSIONS].to_vec(),
+            booking_sessions: codes[READ_SESSIONS..codes.len() - 1].to_vec(),
+            contention_session: codes[codes.len() - 1].clone(),
+        };
+        let result = bench(&cli, &plan).await;
+        let problems = srv.log_problems();
+        if !problems.is_empty() {
+            eprintln!(
+                "[{}] the server logged {} warnings/errors; the first ones:",
+                store.name(),
+                problems.len()
+            );
+            for p in problems.iter().take(5) {
+                eprintln!("  {p}");
+            }
+        }
+        if result.is_err() {
+            eprintln!("[{}] server log tail:\n{}", store.name(), srv.log_tail());
+        }
+        srv.stop()
+            .await
+            .with_context(|| format!("stopping the {} server", store.name()))?;
+        all_passed &= result?;
+    }
+    Ok(all_passed)
+}
+
+/// Runs every workload against one server and prints its table; `Ok(false)` when a check failed.
+async fn bench(cli: &Cli, plan: &Plan) -> anyhow::Result<bool> {
+    let target = &plan.target;
+    let duration = Duration::from_secs(cli.seconds);
+    let short = plan.title.split(' ').next().unwrap_or("bench").to_string();
+    let run_id = format!("bx{}", server::random_suffix());
+    eprintln!(
+        "[{short}] reading the seat plans of {} sessions",
+        plan.booking_sessions.len() + 1
+    );
+    let booking_plans = workload::discover_all(target, &plan.booking_sessions).await?;
+    let contention_plan = workload::discover(&target.api()?, &plan.contention_session).await?;
+    let pairs = workload::pairs(&booking_plans);
+    let state = Arc::new(BookingState {
+        plans: booking_plans,
+        pairs,
+        cursor: AtomicUsize::new(0),
+        run: run_id.clone(),
+    });
+    let mut rows: Vec<Row> = Vec::new();
+    for &level in &cli.levels {
+        let log = Arc::new(ErrorLog::new(format!("{short} seat-plan c={level}")));
+        let row =
+            workload::seat_plan_reads(target, &plan.read_sessions, level, duration, log).await?;
+        eprintln!(
+            "[{short}] seat-plan reads c={level}: {:.0}/s",
+            row.ops_per_sec
+        );
+        rows.push(row);
+    }
+    let mut booked = Vec::new();
+    let mut held = 0;
+    let mut exhausted = false;
+    for &level in &cli.levels {
+        let log = Arc::new(ErrorLog::new(format!("{short} booking c={level}")));
+        let out = workload::bookings(target, state.clone(), level, duration, log).await?;
+        eprintln!(
+            "[{short}] bookings c={level}: {:.0}/s ({} errors)",
+            out.whole.ops_per_sec, out.whole.errors
+        );
+        let mut whole = out.whole;
+        if out.exhausted {
+            whole.workload.push_str(" — ran out of seats");
+        }
+        rows.push(whole);
+        rows.push(out.add);
+        rows.push(out.complete);
+        booked.extend(out.booked);
+        held += out.held;
+        exhausted |= out.exhausted;
+    }
+    let mut checks: Vec<Check> = Vec::new();
+    eprintln!("[{short}] verifying {} bookings", booked.len());
+    checks.push(workload::verify_bookings(target, &state, &booked, held, cli.verify_sample).await?);
+    if exhausted {
+        checks.push(Check {
+            lines: vec![format!(
+                "note: the booking workers ran out of free seats ({} pairs); the booking rates are lower bounds",
+                state.pairs.len()
+            )],
+            problems: Vec::new(),
+        });
+    }
+    eprintln!(
+        "[{short}] oversell check: {} workers on {} seats of session {}",
+        cli.contention_workers, cli.contention_seats, plan.contention_session
+    );
+    let log = Arc::new(ErrorLog::new(format!("{short} contention")));
+    let (row, check) = workload::contention(
+        target,
+        &contention_plan,
+        cli.contention_seats,
+        cli.contention_workers,
+        duration,
+        &format!("{run_id}c"),
+        log,
+    )
+    .await?;
+    rows.push(row);
+    checks.push(check);
+
+    println!("## {}\n", plan.title);
+    print!("{}", report::table(&rows));
+    println!();
+    let mut passed = true;
+    for c in &checks {
+        for l in &c.lines {
+            println!("- {l}");
+        }
+        for p in &c.problems {
+            passed = false;
+            println!("- **FAILED**: {p}");
+            eprintln!("[{short}] check failed: {p}");
+        }
+    }
+    println!();
+    Ok(passed)
+}

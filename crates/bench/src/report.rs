@@ -27,7 +27,7 @@ impl Samples {
 }
 
 /// One line of the result table.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Row {
     /// Workload name.
     pub workload: String,
@@ -85,7 +85,7 @@ pub fn table(rows: &[Row]) -> String {
     t
 }
 
-/// Processor count, CPU model, memory and the commit, as Markdown list items.
+/// Processor count, CPU model, memory, load and the commit, as Markdown list items.
 pub fn machine() -> String {
     let cpus = std::thread::available_parallelism()
         .map(|n| n.get().to_string())
@@ -122,8 +122,12 @@ pub fn machine() -> String {
         .ok()
         .filter(|o| o.status.success())
         .is_some_and(|o| !o.stdout.is_empty());
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|t| t.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into());
     format!(
-        "- commit: `{commit}`{}\n- machine: {cpus} CPUs ({model}), {memory} memory\n",
+        "- commit: `{commit}`{}\n- machine: {cpus} CPUs ({model}), {memory} memory; load average {load} at start\n",
         if dirty { " (with local changes)" } else { "" }
     )
 }

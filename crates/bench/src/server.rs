@@ -40,7 +40,9 @@ impl Store {
 
 /// The codes of `count` generated sessions.
 pub fn session_codes(count: usize) -> Vec<String> {
-    (0..count).map(|i| (FIRST_SESSION + i).to_string()).collect()
+    (0..count)
+        .map(|i| (FIRST_SESSION + i).to_string())
+        .collect()
 }
 
 /// The generated catalogue: one cinema, one screen of `ROWS` × `COLUMNS` seats, one film, one
@@ -108,13 +110,13 @@ impl PgDatabase {
     pub fn create(base: &str) -> anyhow::Result<PgDatabase> {
         let base = base.trim_end_matches('/');
         let name = format!("bx_bench_{}", random_suffix());
-        let db = PgDatabase {
-            admin_url: format!("{base}/postgres"),
+        let admin_url = format!("{base}/postgres");
+        psql(&admin_url, &format!("CREATE DATABASE {name}"))?;
+        Ok(PgDatabase {
+            admin_url,
             name,
             dropped: false,
-        };
-        psql(&db.admin_url, &format!("CREATE DATABASE {}", db.name))?;
-        Ok(db)
+        })
     }
 
     /// The database URL for the server.
@@ -227,7 +229,7 @@ impl Server {
             );
         }
         eprintln!(
-            "[{}] catalogue of {} sessions applied in {:.1}s",
+            "[{}] catalogue of {} sessions applied in {:.2}s",
             o.store.name(),
             o.sessions,
             started.elapsed().as_secs_f64()
@@ -383,11 +385,22 @@ mod tests {
         let doc: toml::Table = toml::from_str(&text).expect("valid TOML");
         let venue = &doc["venue"][0];
         assert_eq!(venue["session"].as_array().map(Vec::len), Some(30));
-        let rows = venue["screen"][0]["area"][0]["rows"].as_array().expect("rows");
+        let rows = venue["screen"][0]["area"][0]["rows"]
+            .as_array()
+            .expect("rows");
         assert_eq!(rows.len(), ROWS);
-        assert_eq!(rows[0].as_str().map(|r| r.split_whitespace().count()), Some(COLUMNS + 2));
-        assert_eq!(venue["session"][29]["start"].as_str(), Some("today+3 14:00"));
-        assert_eq!(doc["partner"][0]["credential"][0]["key"].as_str(), Some("T"));
+        assert_eq!(
+            rows[0].as_str().map(|r| r.split_whitespace().count()),
+            Some(COLUMNS + 2)
+        );
+        assert_eq!(
+            venue["session"][29]["start"].as_str(),
+            Some("today+3 14:00")
+        );
+        assert_eq!(
+            doc["partner"][0]["credential"][0]["key"].as_str(),
+            Some("T")
+        );
     }
 
     #[test]
