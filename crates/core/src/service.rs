@@ -124,9 +124,6 @@ pub enum CompleteError {
         /// Sum of payments in fen.
         paid: i64,
     },
-    /// The order has no tickets.
-    #[error("order is empty")]
-    Empty,
     /// The hold expired and a seat went to someone else; the order is now failed.
     #[error("hold lost")]
     HoldLost,
@@ -303,6 +300,19 @@ impl SeatMap {
             valid_until_ms,
         }
     }
+    /// A copy in which an order's claims are replaced by `seats`, held until `expires_ms` or sold.
+    fn with_order(&self, version: u64, order: i64, seats: &[SeatKey], sold: bool, expires_ms: Option<Millis>) -> SeatMap {
+        let mut claims: HashMap<SeatKey, SeatClaim> =
+            self.claims.iter().filter(|(_, c)| c.order_id != order).map(|(k, c)| (*k, c.clone())).collect();
+        for s in seats {
+            claims.insert(*s, SeatClaim { seat: *s, order_id: order, sold, expires_ms });
+        }
+        let valid_until_ms = match (sold, expires_ms) {
+            (false, Some(e)) => self.valid_until_ms.min(e + 1),
+            _ => self.valid_until_ms,
+        };
+        SeatMap { session_id: self.session_id, version, claims, loaded_ms: self.loaded_ms, valid_until_ms }
+    }
     /// State of a seat in this snapshot.
     pub fn state(&self, seat: SeatKey) -> SeatState {
         match self.claims.get(&seat) {
@@ -424,6 +434,33 @@ impl Boxoffice {
     /// Drops the snapshot of a session after its inventory changed.
     pub fn invalidate(&self, session: SessionId) {
         self.seat_maps.lock().remove(&session);
+    }
+
+    /// Applies this process's own change to a session's snapshot (a new version) instead of
+    /// re-reading it: an order's seats there are now `seats`, held until `expires_ms` or sold.
+    fn update_map(&self, session: SessionId, order: i64, seats: &[SeatKey], sold: bool, expires_ms: Option<Millis>) {
+        let mut maps = self.seat_maps.lock();
+        if let Some(m) = maps.get(&session) {
+            let version = self.versions.fetch_add(1, Ordering::Relaxed);
+            let next = Arc::new(m.with_order(version, order, seats, sold, expires_ms));
+            maps.insert(session, next);
+        }
+    }
+
+    /// Applies an order's tickets to the snapshots of their sessions.
+    fn update_maps_for(&self, order: &Order, sold: bool) {
+        let mut sessions: Vec<SessionId> = order.tickets.iter().map(|t| t.session_id).collect();
+        sessions.sort_unstable();
+        sessions.dedup();
+        for s in sessions {
+            let seats: Vec<SeatKey> = order.tickets.iter().filter(|t| t.session_id == s).filter_map(|t| t.seat).collect();
+            self.update_map(s, order.id, &seats, sold, if sold { None } else { order.expires_ms });
+        }
+    }
+
+    /// The id of a partner's open order under a key, if any.
+    async fn open_order_id(&self, partner: &Partner, external_ref: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.store.order_ref(partner.id, external_ref).await?.filter(|(_, s)| s.is_open()).map(|(id, _)| id))
     }
 
     fn invalidate_order(&self, order: &Order) {
@@ -615,11 +652,9 @@ impl Boxoffice {
                 })
                 .collect()
         };
-        let existing = self.store.order(req.partner.id, &req.external_ref).await?;
-        let own_order = existing
-            .as_ref()
-            .filter(|o| o.state.is_open())
-            .map(|o| o.id);
+        // The caller's own open order matters only when a wanted seat is already taken (it may be
+        // the caller's), so it is looked up lazily.
+        let mut own_order: Option<Option<i64>> = None;
         for attempt in 0..4 {
             let seats = match &chosen {
                 Some(seats) => {
@@ -630,10 +665,15 @@ impl Boxoffice {
                         if seat.kind != SeatKind::Normal {
                             return Err(HoldError::SeatsUnavailable);
                         }
-                        match map.state(*k) {
-                            SeatState::Free => {}
-                            SeatState::Held(o) | SeatState::Sold(o) if Some(o) == own_order => {}
-                            _ => return Err(HoldError::SeatsUnavailable),
+                        let owner = match map.state(*k) {
+                            SeatState::Free => continue,
+                            SeatState::Held(o) | SeatState::Sold(o) => o,
+                        };
+                        if own_order.is_none() {
+                            own_order = Some(self.open_order_id(&req.partner, &req.external_ref).await?);
+                        }
+                        if own_order != Some(Some(owner)) {
+                            return Err(HoldError::SeatsUnavailable);
                         }
                     }
                     seats.clone()
@@ -642,8 +682,11 @@ impl Boxoffice {
                     if attempt > 0 {
                         self.invalidate(session.id);
                     }
+                    if own_order.is_none() {
+                        own_order = Some(self.open_order_id(&req.partner, &req.external_ref).await?);
+                    }
                     let map = self.seat_map(session.id).await?;
-                    allocate(screen, &map, &areas, own_order)?
+                    allocate(screen, &map, &areas, own_order.flatten())?
                 }
             };
             let hold = NewHold {
@@ -657,12 +700,17 @@ impl Boxoffice {
                 now_ms: now,
                 expires_ms: now + self.settings.hold_lifetime.num_milliseconds(),
             };
-            let outcome = self.store.hold(hold).await?;
-            self.invalidate(session.id);
-            match outcome {
-                HoldOutcome::Held(order) => return Ok(order),
+            match self.store.hold(hold).await? {
+                HoldOutcome::Held(order) => {
+                    self.update_maps_for(&order, false);
+                    return Ok(order);
+                }
                 HoldOutcome::SeatsTaken if chosen.is_none() && attempt < 3 => continue,
-                HoldOutcome::SeatsTaken => return Err(HoldError::SeatsUnavailable),
+                HoldOutcome::SeatsTaken => {
+                    // Someone (perhaps another process) took a seat the snapshot showed free.
+                    self.invalidate(session.id);
+                    return Err(HoldError::SeatsUnavailable);
+                }
                 HoldOutcome::OrderClosed => return Err(HoldError::OrderClosed),
                 HoldOutcome::OrderLocked => return Err(HoldError::OrderLocked),
                 HoldOutcome::VenueMismatch => return Err(HoldError::VenueMismatch),
@@ -736,7 +784,7 @@ impl Boxoffice {
         Ok(ok)
     }
 
-    /// Pays a partner's open order: checks the payments against the total and books it.
+    /// Pays a partner's open order: the payments must add up to its total; books it.
     pub async fn complete(
         &self,
         partner: &Partner,
@@ -744,24 +792,17 @@ impl Boxoffice {
         payments: &[PaymentLine],
         customer: Customer,
     ) -> Result<Booking, CompleteError> {
-        let order = self
-            .order(partner, external_ref)
-            .await?
-            .filter(|o| o.state.is_open())
-            .ok_or(CompleteError::NotOpen)?;
-        if order.tickets.is_empty() {
-            return Err(CompleteError::Empty);
-        }
         let paid: i64 = payments.iter().map(|p| p.value).sum();
-        if paid != order.total || payments.is_empty() {
-            return Err(CompleteError::TotalMismatch {
-                expected: order.total,
-                paid,
-            });
+        if payments.is_empty() {
+            return match self.order(partner, external_ref).await?.filter(|o| o.state.is_open()) {
+                Some(o) => Err(CompleteError::TotalMismatch { expected: o.total, paid }),
+                None => Err(CompleteError::NotOpen),
+            };
         }
         let booking = NewBooking {
-            order_id: order.id,
-            venue_id: order.venue_id,
+            partner_id: partner.id,
+            external_ref: external_ref.to_string(),
+            paid,
             payments: payments
                 .iter()
                 .enumerate()
@@ -776,12 +817,19 @@ impl Boxoffice {
             customer,
             now_ms: self.now_ms(),
         };
-        let outcome = self.store.complete(booking).await?;
-        self.invalidate_order(&order);
-        match outcome {
-            CompleteOutcome::Completed(b) => Ok(*b),
+        match self.store.complete(booking).await? {
+            CompleteOutcome::Completed(b) => {
+                self.update_maps_for(&b.order, true);
+                Ok(*b)
+            }
             CompleteOutcome::NotOpen => Err(CompleteError::NotOpen),
-            CompleteOutcome::HoldLost => Err(CompleteError::HoldLost),
+            CompleteOutcome::TotalMismatch { expected } => Err(CompleteError::TotalMismatch { expected, paid }),
+            CompleteOutcome::HoldLost(sessions) => {
+                for s in sessions {
+                    self.invalidate(s);
+                }
+                Err(CompleteError::HoldLost)
+            }
         }
     }
 

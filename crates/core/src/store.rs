@@ -4,7 +4,7 @@
 
 use crate::catalog::{Partner, PartnerId, SeatKey, Session, SessionId, Venue, VenueId};
 use crate::clock::Millis;
-use crate::order::{Booking, BookingId, ClientRef, Customer, Order, OrderId, OrderTicket, Payment};
+use crate::order::{Booking, BookingId, ClientRef, Customer, Order, OrderId, OrderState, OrderTicket, Payment};
 use async_trait::async_trait;
 
 /// A storage failure (connection, constraint, corruption). Business outcomes are not errors.
@@ -90,13 +90,15 @@ pub enum CancelOutcome {
     AlreadyCompleted,
 }
 
-/// A booking to create from an open order.
+/// A booking to create from a partner's open order.
 #[derive(Debug, Clone)]
 pub struct NewBooking {
-    /// The order.
-    pub order_id: OrderId,
-    /// Venue (for the booking number).
-    pub venue_id: VenueId,
+    /// Partner.
+    pub partner_id: PartnerId,
+    /// The partner's key for the order.
+    pub external_ref: String,
+    /// Sum of the payments; the order is only booked if it equals the order total.
+    pub paid: i64,
     /// Payment lines.
     pub payments: Vec<Payment>,
     /// Buyer.
@@ -110,10 +112,16 @@ pub struct NewBooking {
 pub enum CompleteOutcome {
     /// Paid: the booking.
     Completed(Box<Booking>),
-    /// The order is not open (unknown, paid, cancelled, expired).
+    /// No open order under that key (unknown, paid, cancelled, expired, lapsed).
     NotOpen,
-    /// The hold on at least one seat was lost; the order is now failed and released.
-    HoldLost,
+    /// The order is open but its total is not what was paid; nothing changed.
+    TotalMismatch {
+        /// The order total in fen.
+        expected: i64,
+    },
+    /// The hold on at least one seat was lost; the order is now failed and released. Carries
+    /// the order's sessions.
+    HoldLost(Vec<SessionId>),
 }
 
 /// What became of a refund.
@@ -154,6 +162,8 @@ pub trait Store: Send + Sync + 'static {
     async fn seat_claims(&self, session: SessionId) -> Result<Vec<SeatClaim>, StoreError>;
     /// Places tickets in an order and claims their seats, all or nothing.
     async fn hold(&self, hold: NewHold) -> Result<HoldOutcome, StoreError>;
+    /// The id and state of a partner's order by its key (a cheap lookup).
+    async fn order_ref(&self, partner: PartnerId, external_ref: &str) -> Result<Option<(OrderId, OrderState)>, StoreError>;
     /// A partner's order by its key.
     async fn order(
         &self,
@@ -171,7 +181,8 @@ pub trait Store: Send + Sync + 'static {
     async fn cancel(&self, order: OrderId, now_ms: Millis) -> Result<CancelOutcome, StoreError>;
     /// Marks an open order failed and releases its seats (a non-retryable payment failure).
     async fn fail(&self, order: OrderId, now_ms: Millis) -> Result<bool, StoreError>;
-    /// Turns an open order into a booking: seats sold, numbers allocated, payments recorded.
+    /// Turns a partner's open order into a booking if the payments equal its total: seats sold,
+    /// numbers allocated, payments recorded — one transaction.
     async fn complete(&self, booking: NewBooking) -> Result<CompleteOutcome, StoreError>;
     /// A booking by venue and booking number.
     async fn booking_by_number(

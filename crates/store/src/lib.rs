@@ -207,25 +207,52 @@ impl SqlStore {
         tx.commit().await.map_err(db)
     }
 
-    async fn next_value(&self, conn: &mut AnyConnection, name: &str) -> Result<i64, StoreError> {
-        let row = match self.dialect {
-            Dialect::Postgres => sqlx::query(match name {
-                "booking_number" => "SELECT nextval('booking_number')",
-                "trans_number" => "SELECT nextval('trans_number')",
-                _ => "SELECT nextval('history_id')",
-            })
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db)?,
-            Dialect::Sqlite => {
-                sqlx::query("UPDATE counters SET value = value + 1 WHERE name = ?1 RETURNING value")
-                    .bind(name)
+    /// The next booking number, transaction number and history id, in one statement.
+    async fn next_numbers(&self, conn: &mut AnyConnection) -> Result<(i64, i64, i64), StoreError> {
+        match self.dialect {
+            Dialect::Postgres => {
+                let r = sqlx::query("SELECT nextval('booking_number'), nextval('trans_number'), nextval('history_id')")
                     .fetch_one(&mut *conn)
                     .await
-                    .map_err(db)?
+                    .map_err(db)?;
+                Ok((r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?, r.try_get(2).map_err(db)?))
             }
-        };
-        row.try_get::<i64, _>(0).map_err(db)
+            Dialect::Sqlite => {
+                let rows = sqlx::query(
+                    "UPDATE counters SET value = value + 1 WHERE name IN ('booking_number', 'trans_number', 'history_id') RETURNING name, value",
+                )
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(db)?;
+                let mut n = (0, 0, 0);
+                for r in rows {
+                    let name: String = r.try_get(0).map_err(db)?;
+                    let v: i64 = r.try_get(1).map_err(db)?;
+                    match name.as_str() {
+                        "booking_number" => n.0 = v,
+                        "trans_number" => n.1 = v,
+                        _ => n.2 = v,
+                    }
+                }
+                if n.0 == 0 || n.1 == 0 || n.2 == 0 {
+                    return Err(corrupt("counters missing"));
+                }
+                Ok(n)
+            }
+        }
+    }
+
+    async fn tickets_of(&self, conn: &mut AnyConnection, order: OrderId) -> Result<Vec<OrderTicket>, StoreError> {
+        sqlx::query(&self.sql(
+            "SELECT seq, session_id, ticket_type, area_category, price, seat_key, row_name, seat_name FROM order_tickets WHERE order_id = $1 ORDER BY seq",
+        ))
+        .bind(order)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(ticket_from_row)
+        .collect()
     }
 
     async fn load_order(
@@ -248,16 +275,7 @@ impl SqlStore {
             return Ok(None);
         };
         let id: i64 = r.try_get("id").map_err(db)?;
-        let tickets = sqlx::query(&self.sql(
-            "SELECT seq, session_id, ticket_type, area_category, price, seat_key, row_name, seat_name FROM order_tickets WHERE order_id = $1 ORDER BY seq",
-        ))
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(ticket_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
+        let tickets = self.tickets_of(conn, id).await?;
         let state: String = r.try_get("state").map_err(db)?;
         Ok(Some(Order {
             id,
@@ -432,54 +450,56 @@ impl SqlStore {
         Ok(sessions)
     }
 
-    async fn try_complete(
-        &self,
-        b: &NewBooking,
-        code: &str,
-    ) -> Result<CompleteOutcome, StoreError> {
+    async fn try_complete(&self, b: &NewBooking, code: &str) -> Result<CompleteOutcome, StoreError> {
         let mut tx = self.write.begin().await.map_err(db)?;
+        // Claim the order: open, hold not lapsed, payments equal to the total — one statement.
         let claimed = sqlx::query(&self.sql(
-            "UPDATE orders SET state = 'completed', updated_ms = $2, expires_ms = NULL WHERE id = $1 AND state IN ('in_progress', 'payment_started') AND expires_ms >= $2",
+            "UPDATE orders SET state = 'completed', updated_ms = $3, expires_ms = NULL WHERE partner_id = $1 AND external_ref = $2 AND state IN ('in_progress', 'payment_started') AND expires_ms >= $3 AND total = $4 RETURNING id, venue_id, client_class, client_id, client_name, booking_fee, total, created_ms",
         ))
-        .bind(b.order_id)
+        .bind(b.partner_id)
+        .bind(b.external_ref.clone())
         .bind(b.now_ms)
-        .execute(&mut *tx)
+        .bind(b.paid)
+        .fetch_optional(&mut *tx)
         .await
-        .map_err(db)?
-        .rows_affected();
-        if claimed != 1 {
+        .map_err(db)?;
+        let Some(r) = claimed else {
+            tx.rollback().await.map_err(db)?;
+            let mut conn = self.read.acquire().await.map_err(db)?;
+            let order = self.load_order(&mut conn, "partner_id = $1 AND external_ref = $2", (b.partner_id, &b.external_ref)).await?;
+            return Ok(match order {
+                Some(o) if o.state.is_open() && o.expires_ms.is_some_and(|e| e >= b.now_ms) => {
+                    CompleteOutcome::TotalMismatch { expected: o.total }
+                }
+                _ => CompleteOutcome::NotOpen,
+            });
+        };
+        let order_id: i64 = r.try_get("id").map_err(db)?;
+        let tickets = self.tickets_of(&mut tx, order_id).await?;
+        if tickets.is_empty() {
+            tx.rollback().await.map_err(db)?;
             return Ok(CompleteOutcome::NotOpen);
         }
-        let seated: i64 = sqlx::query(&self.sql(
-            "SELECT COUNT(*) FROM order_tickets WHERE order_id = $1 AND seat_key IS NOT NULL",
-        ))
-        .bind(b.order_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?
-        .try_get(0)
-        .map_err(db)?;
-        let sold = sqlx::query(&self.sql(
-            "UPDATE seat_claims SET sold = 1, expires_ms = NULL WHERE order_id = $1 AND sold = 0",
-        ))
-        .bind(b.order_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?
-        .rows_affected();
-        if i64::try_from(sold).unwrap_or(-1) != seated {
+        let seated = tickets.iter().filter(|t| t.seat.is_some()).count();
+        let sold = sqlx::query(&self.sql("UPDATE seat_claims SET sold = 1, expires_ms = NULL WHERE order_id = $1 AND sold = 0"))
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        if usize::try_from(sold).ok() != Some(seated) {
             tx.rollback().await.map_err(db)?;
-            self.fail(b.order_id, b.now_ms).await?;
-            return Ok(CompleteOutcome::HoldLost);
+            self.fail(order_id, b.now_ms).await?;
+            let sessions = tickets.iter().map(|t| t.session_id).collect();
+            return Ok(CompleteOutcome::HoldLost(sessions));
         }
-        let number = self.next_value(&mut tx, "booking_number").await?;
-        let trans = self.next_value(&mut tx, "trans_number").await?;
-        let history = self.next_value(&mut tx, "history_id").await?;
-        let row = sqlx::query(&self.sql(
+        let (number, trans, history) = self.next_numbers(&mut tx).await?;
+        let venue_id: i64 = r.try_get("venue_id").map_err(db)?;
+        let id: i64 = sqlx::query(&self.sql(
             "INSERT INTO bookings (order_id, venue_id, number, trans_number, history_id, code, created_ms, state, collected, customer_name, customer_phone, customer_email) VALUES ($1, $2, $3, $4, $5, $6, $7, 'paid', 0, $8, $9, $10) RETURNING id",
         ))
-        .bind(b.order_id)
-        .bind(b.venue_id)
+        .bind(order_id)
+        .bind(venue_id)
         .bind(number)
         .bind(trans)
         .bind(history)
@@ -490,29 +510,58 @@ impl SqlStore {
         .bind(b.customer.email.clone())
         .fetch_one(&mut *tx)
         .await
+        .map_err(db)?
+        .try_get(0)
         .map_err(db)?;
-        let id: i64 = row.try_get(0).map_err(db)?;
-        for p in &b.payments {
-            sqlx::query(&self.sql(
-                "INSERT INTO booking_payments (booking_id, seq, card_masked, card_type, tender_category, value) VALUES ($1, $2, $3, $4, $5, $6)",
+        if !b.payments.is_empty() {
+            let values: Vec<String> = (0..b.payments.len())
+                .map(|i| format!("($1, ${}, ${}, ${}, ${}, ${})", i * 5 + 2, i * 5 + 3, i * 5 + 4, i * 5 + 5, i * 5 + 6))
+                .collect();
+            let sql = self.sql(&format!(
+                "INSERT INTO booking_payments (booking_id, seq, card_masked, card_type, tender_category, value) VALUES {}",
+                values.join(", ")
             ))
-            .bind(id)
-            .bind(i64::from(p.seq))
-            .bind(p.card_masked.clone())
-            .bind(p.card_type.clone())
-            .bind(p.tender_category.clone())
-            .bind(p.value)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            .into_owned();
+            let mut q = sqlx::query(&sql).bind(id);
+            for p in &b.payments {
+                q = q.bind(i64::from(p.seq)).bind(p.card_masked.clone()).bind(p.card_type.clone()).bind(p.tender_category.clone()).bind(p.value);
+            }
+            q.execute(&mut *tx).await.map_err(db)?;
         }
-        let booking = self
-            .load_booking(&mut tx, "b.id = $1", Bind::Id(id))
-            .await?
-            .pop()
-            .ok_or_else(|| corrupt("booking vanished"))?;
         tx.commit().await.map_err(db)?;
-        Ok(CompleteOutcome::Completed(Box::new(booking)))
+        let order = Order {
+            id: order_id,
+            partner_id: b.partner_id,
+            external_ref: b.external_ref.clone(),
+            venue_id,
+            state: OrderState::Completed,
+            client: ClientRef {
+                class: r.try_get("client_class").map_err(db)?,
+                id: r.try_get("client_id").map_err(db)?,
+                name: r.try_get("client_name").map_err(db)?,
+            },
+            tickets,
+            booking_fee: r.try_get("booking_fee").map_err(db)?,
+            total: r.try_get("total").map_err(db)?,
+            created_ms: r.try_get("created_ms").map_err(db)?,
+            updated_ms: b.now_ms,
+            expires_ms: None,
+        };
+        Ok(CompleteOutcome::Completed(Box::new(Booking {
+            id,
+            order,
+            number,
+            trans_number: trans,
+            history_id: history,
+            code: code.to_string(),
+            created_ms: b.now_ms,
+            state: BookingState::Paid,
+            collected: false,
+            payments: b.payments.clone(),
+            customer: b.customer.clone(),
+            refunded_ms: None,
+            refund_reason: None,
+        })))
     }
 }
 
@@ -717,160 +766,191 @@ impl Store for SqlStore {
 
     async fn hold(&self, h: NewHold) -> Result<HoldOutcome, StoreError> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        let existing = self
-            .load_order(
-                &mut tx,
-                "partner_id = $1 AND external_ref = $2",
-                (h.partner_id, &h.external_ref),
-            )
-            .await?;
-        let order_id = match existing {
-            Some(o) => {
-                match o.state {
+        let existing = sqlx::query(&self.sql(
+            "SELECT id, state, venue_id, expires_ms, created_ms FROM orders WHERE partner_id = $1 AND external_ref = $2",
+        ))
+        .bind(h.partner_id)
+        .bind(h.external_ref.clone())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let new_total: i64 = h.tickets.iter().map(|t| t.price).sum();
+        let (order_id, kept, created_ms) = match existing {
+            Some(r) => {
+                let id: i64 = r.try_get("id").map_err(db)?;
+                let state: String = r.try_get("state").map_err(db)?;
+                let state = OrderState::parse(&state).ok_or_else(|| corrupt(format!("order state {state}")))?;
+                let expires: Option<i64> = r.try_get("expires_ms").map_err(db)?;
+                let venue: i64 = r.try_get("venue_id").map_err(db)?;
+                match state {
                     OrderState::Completed | OrderState::Failed => return Ok(HoldOutcome::OrderClosed),
                     OrderState::PaymentStarted => return Ok(HoldOutcome::OrderLocked),
                     _ => {}
                 }
-                let live = o.state == OrderState::InProgress && o.expires_ms.is_some_and(|e| e >= h.now_ms);
-                if live && o.venue_id != h.venue_id {
+                let live = state == OrderState::InProgress && expires.is_some_and(|e| e >= h.now_ms);
+                if live && venue != h.venue_id {
                     return Ok(HoldOutcome::VenueMismatch);
                 }
-                if live {
-                    // Replace this session's tickets; keep the rest.
+                let kept = if live {
+                    // Replace this session's tickets; keep the rest, which live as long as the order.
                     sqlx::query(&self.sql("DELETE FROM seat_claims WHERE order_id = $1 AND session_id = $2 AND sold = 0"))
-                        .bind(o.id)
+                        .bind(id)
                         .bind(h.session_id)
                         .execute(&mut *tx)
                         .await
                         .map_err(db)?;
                     sqlx::query(&self.sql("DELETE FROM order_tickets WHERE order_id = $1 AND session_id = $2"))
-                        .bind(o.id)
+                        .bind(id)
                         .bind(h.session_id)
                         .execute(&mut *tx)
                         .await
                         .map_err(db)?;
-                } else {
-                    // Expired, cancelled: start afresh under the same key.
-                    self.release_holds(&mut tx, o.id).await?;
-                    sqlx::query(&self.sql("DELETE FROM order_tickets WHERE order_id = $1"))
-                        .bind(o.id)
+                    sqlx::query(&self.sql("UPDATE seat_claims SET expires_ms = $2 WHERE order_id = $1 AND sold = 0"))
+                        .bind(id)
+                        .bind(h.expires_ms)
                         .execute(&mut *tx)
                         .await
                         .map_err(db)?;
-                }
+                    self.tickets_of(&mut tx, id).await?
+                } else {
+                    // Expired or cancelled: start afresh under the same key.
+                    self.release_holds(&mut tx, id).await?;
+                    sqlx::query(&self.sql("DELETE FROM order_tickets WHERE order_id = $1"))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                    Vec::new()
+                };
+                let total = h.booking_fee + new_total + kept.iter().map(|t| t.price).sum::<i64>();
                 sqlx::query(&self.sql(
-                    "UPDATE orders SET state = 'in_progress', venue_id = $2, client_class = $3, client_id = $4, client_name = $5, updated_ms = $6, expires_ms = $7 WHERE id = $1",
+                    "UPDATE orders SET state = 'in_progress', venue_id = $2, client_class = $3, client_id = $4, client_name = $5, updated_ms = $6, expires_ms = $7, booking_fee = $8, total = $9 WHERE id = $1",
                 ))
-                .bind(o.id)
+                .bind(id)
                 .bind(h.venue_id)
                 .bind(h.client.class.clone())
                 .bind(h.client.id.clone())
                 .bind(h.client.name.clone())
                 .bind(h.now_ms)
                 .bind(h.expires_ms)
+                .bind(h.booking_fee)
+                .bind(total)
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
-                o.id
+                (id, kept, r.try_get::<i64, _>("created_ms").map_err(db)?)
             }
-            None => sqlx::query(&self.sql(
-                "INSERT INTO orders (partner_id, external_ref, venue_id, state, client_class, client_id, client_name, booking_fee, total, created_ms, updated_ms, expires_ms) VALUES ($1, $2, $3, 'in_progress', $4, $5, $6, 0, 0, $7, $7, $8) RETURNING id",
-            ))
-            .bind(h.partner_id)
-            .bind(h.external_ref.clone())
-            .bind(h.venue_id)
-            .bind(h.client.class.clone())
-            .bind(h.client.id.clone())
-            .bind(h.client.name.clone())
-            .bind(h.now_ms)
-            .bind(h.expires_ms)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?
-            .try_get(0)
-            .map_err(db)?,
+            None => {
+                let id: i64 = sqlx::query(&self.sql(
+                    "INSERT INTO orders (partner_id, external_ref, venue_id, state, client_class, client_id, client_name, booking_fee, total, created_ms, updated_ms, expires_ms) VALUES ($1, $2, $3, 'in_progress', $4, $5, $6, $7, $8, $9, $9, $10) RETURNING id",
+                ))
+                .bind(h.partner_id)
+                .bind(h.external_ref.clone())
+                .bind(h.venue_id)
+                .bind(h.client.class.clone())
+                .bind(h.client.id.clone())
+                .bind(h.client.name.clone())
+                .bind(h.booking_fee)
+                .bind(h.booking_fee + new_total)
+                .bind(h.now_ms)
+                .bind(h.expires_ms)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?
+                .try_get(0)
+                .map_err(db)?;
+                (id, Vec::new(), h.now_ms)
+            }
         };
         // Claim every seat in one conditional upsert: a seat is taken over only if nobody holds
         // it (no row), its hold ran out, or this order holds it already.
-        let seats: Vec<String> = h
-            .tickets
-            .iter()
-            .filter_map(|t| t.seat.map(|k| k.encode()))
-            .collect();
+        let seats: Vec<String> = h.tickets.iter().filter_map(|t| t.seat.map(|k| k.encode())).collect();
         if !seats.is_empty() {
-            let values: Vec<String> = (0..seats.len())
-                .map(|i| format!("($1, ${}, $2, 0, $3)", i + 5))
-                .collect();
-            let sql = format!(
+            let values: Vec<String> = (0..seats.len()).map(|i| format!("($1, ${}, $2, 0, $3)", i + 5)).collect();
+            let sql = self.sql(&format!(
                 "INSERT INTO seat_claims (session_id, seat_key, order_id, sold, expires_ms) VALUES {} \
                  ON CONFLICT (session_id, seat_key) DO UPDATE SET order_id = excluded.order_id, sold = 0, expires_ms = excluded.expires_ms \
                  WHERE seat_claims.sold = 0 AND (seat_claims.expires_ms < $4 OR seat_claims.order_id = excluded.order_id)",
                 values.join(", ")
-            );
-            let sql = self.sql(&sql);
-            let mut q = sqlx::query(&sql)
-                .bind(h.session_id)
-                .bind(order_id)
-                .bind(h.expires_ms)
-                .bind(h.now_ms);
+            ))
+            .into_owned();
+            let mut q = sqlx::query(&sql).bind(h.session_id).bind(order_id).bind(h.expires_ms).bind(h.now_ms);
             for s in &seats {
                 q = q.bind(s.clone());
             }
             let claimed = q.execute(&mut *tx).await.map_err(db)?.rows_affected();
-            if usize::try_from(claimed).unwrap_or(0) != seats.len() {
+            if usize::try_from(claimed).ok() != Some(seats.len()) {
                 tx.rollback().await.map_err(db)?;
                 return Ok(HoldOutcome::SeatsTaken);
             }
         }
-        // Every other seat of the order lives as long as the order.
-        sqlx::query(
-            &self.sql("UPDATE seat_claims SET expires_ms = $2 WHERE order_id = $1 AND sold = 0"),
-        )
-        .bind(order_id)
-        .bind(h.expires_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        let next_seq: i64 = sqlx::query(
-            &self.sql("SELECT COALESCE(MAX(seq), 0) FROM order_tickets WHERE order_id = $1"),
-        )
-        .bind(order_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?
-        .try_get(0)
-        .map_err(db)?;
+        let first_seq = kept.iter().map(|t| t.seq).max().unwrap_or(0) + 1;
+        let mut tickets = kept;
         for (i, t) in h.tickets.iter().enumerate() {
-            sqlx::query(&self.sql(
-                "INSERT INTO order_tickets (order_id, seq, session_id, ticket_type, area_category, price, seat_key, row_name, seat_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            let mut t = t.clone();
+            t.seq = first_seq + i32::try_from(i).map_err(corrupt)?;
+            tickets.push(t);
+        }
+        let new = &tickets[tickets.len() - h.tickets.len()..];
+        if !new.is_empty() {
+            let values: Vec<String> = (0..new.len())
+                .map(|i| {
+                    let b = i * 8 + 2;
+                    format!("($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7)
+                })
+                .collect();
+            let sql = self.sql(&format!(
+                "INSERT INTO order_tickets (order_id, seq, session_id, ticket_type, area_category, price, seat_key, row_name, seat_name) VALUES {}",
+                values.join(", ")
             ))
-            .bind(order_id)
-            .bind(next_seq + 1 + i as i64)
-            .bind(t.session_id)
-            .bind(t.ticket_type.clone())
-            .bind(t.area_category.clone())
-            .bind(t.price)
-            .bind(t.seat.map(|k| k.encode()))
-            .bind(t.row_name.clone())
-            .bind(t.seat_name.clone())
-            .execute(&mut *tx)
+            .into_owned();
+            let mut q = sqlx::query(&sql).bind(order_id);
+            for t in new {
+                q = q
+                    .bind(i64::from(t.seq))
+                    .bind(t.session_id)
+                    .bind(t.ticket_type.clone())
+                    .bind(t.area_category.clone())
+                    .bind(t.price)
+                    .bind(t.seat.map(|k| k.encode()))
+                    .bind(t.row_name.clone())
+                    .bind(t.seat_name.clone());
+            }
+            q.execute(&mut *tx).await.map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        let total = h.booking_fee + tickets.iter().map(|t| t.price).sum::<i64>();
+        Ok(HoldOutcome::Held(Order {
+            id: order_id,
+            partner_id: h.partner_id,
+            external_ref: h.external_ref,
+            venue_id: h.venue_id,
+            state: OrderState::InProgress,
+            client: h.client,
+            tickets,
+            booking_fee: h.booking_fee,
+            total,
+            created_ms,
+            updated_ms: h.now_ms,
+            expires_ms: Some(h.expires_ms),
+        }))
+    }
+
+    async fn order_ref(&self, partner: PartnerId, external_ref: &str) -> Result<Option<(OrderId, OrderState)>, StoreError> {
+        let row = sqlx::query(&self.sql("SELECT id, state FROM orders WHERE partner_id = $1 AND external_ref = $2"))
+            .bind(partner)
+            .bind(external_ref.to_string())
+            .fetch_optional(&self.read)
             .await
             .map_err(db)?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let state: String = r.try_get("state").map_err(db)?;
+                let state = OrderState::parse(&state).ok_or_else(|| corrupt(format!("order state {state}")))?;
+                Ok(Some((r.try_get("id").map_err(db)?, state)))
+            }
         }
-        sqlx::query(&self.sql(
-            "UPDATE orders SET booking_fee = $2, total = $2 + (SELECT COALESCE(SUM(price), 0) FROM order_tickets WHERE order_id = $1) WHERE id = $1",
-        ))
-        .bind(order_id)
-        .bind(h.booking_fee)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        let order = self
-            .order_by_id(&mut tx, order_id)
-            .await?
-            .ok_or_else(|| corrupt("order vanished"))?;
-        tx.commit().await.map_err(db)?;
-        Ok(HoldOutcome::Held(order))
     }
 
     async fn order(

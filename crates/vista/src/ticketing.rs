@@ -756,7 +756,7 @@ pub async fn complete_order(
             None,
             Value::Null,
         ),
-        Err(CompleteError::Empty) | Err(CompleteError::NotOpen) => {
+        Err(CompleteError::NotOpen) => {
             let consumed = matches!(vista.svc.order(&caller.partner, &key).await, Ok(Some(o)) if matches!(o.state, boxoffice_core::order::OrderState::Completed | boxoffice_core::order::OrderState::Failed));
             let code = if consumed {
                 codes::PAYMENTS_PROCESSED
