@@ -207,41 +207,6 @@ impl SqlStore {
         tx.commit().await.map_err(db)
     }
 
-    /// The next booking number, transaction number and history id, in one statement.
-    async fn next_numbers(&self, conn: &mut AnyConnection) -> Result<(i64, i64, i64), StoreError> {
-        match self.dialect {
-            Dialect::Postgres => {
-                let r = sqlx::query("SELECT nextval('booking_number'), nextval('trans_number'), nextval('history_id')")
-                    .fetch_one(&mut *conn)
-                    .await
-                    .map_err(db)?;
-                Ok((r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?, r.try_get(2).map_err(db)?))
-            }
-            Dialect::Sqlite => {
-                let rows = sqlx::query(
-                    "UPDATE counters SET value = value + 1 WHERE name IN ('booking_number', 'trans_number', 'history_id') RETURNING name, value",
-                )
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(db)?;
-                let mut n = (0, 0, 0);
-                for r in rows {
-                    let name: String = r.try_get(0).map_err(db)?;
-                    let v: i64 = r.try_get(1).map_err(db)?;
-                    match name.as_str() {
-                        "booking_number" => n.0 = v,
-                        "trans_number" => n.1 = v,
-                        _ => n.2 = v,
-                    }
-                }
-                if n.0 == 0 || n.1 == 0 || n.2 == 0 {
-                    return Err(corrupt("counters missing"));
-                }
-                Ok(n)
-            }
-        }
-    }
-
     async fn tickets_of(&self, conn: &mut AnyConnection, order: OrderId) -> Result<Vec<OrderTicket>, StoreError> {
         sqlx::query(&self.sql(
             "SELECT seq, session_id, ticket_type, area_category, price, seat_key, row_name, seat_name FROM order_tickets WHERE order_id = $1 ORDER BY seq",
@@ -454,7 +419,7 @@ impl SqlStore {
         let mut tx = self.write.begin().await.map_err(db)?;
         // Claim the order: open, hold not lapsed, payments equal to the total — one statement.
         let claimed = sqlx::query(&self.sql(
-            "UPDATE orders SET state = 'completed', updated_ms = $3, expires_ms = NULL WHERE partner_id = $1 AND external_ref = $2 AND state IN ('in_progress', 'payment_started') AND expires_ms >= $3 AND total = $4 RETURNING id, venue_id, client_class, client_id, client_name, booking_fee, total, created_ms",
+            "UPDATE orders SET state = 'completed', updated_ms = $3, expires_ms = NULL WHERE partner_id = $1 AND external_ref = $2 AND state IN ('in_progress', 'payment_started') AND expires_ms >= $3 AND total = $4 RETURNING id, venue_id, client_class, client_id, client_name, booking_fee, total, created_ms, (SELECT COUNT(*) FROM order_tickets t WHERE t.order_id = orders.id) AS ticket_count, (SELECT COUNT(*) FROM order_tickets t WHERE t.order_id = orders.id AND t.seat_key IS NOT NULL) AS seated",
         ))
         .bind(b.partner_id)
         .bind(b.external_ref.clone())
@@ -475,44 +440,45 @@ impl SqlStore {
             });
         };
         let order_id: i64 = r.try_get("id").map_err(db)?;
-        let tickets = self.tickets_of(&mut tx, order_id).await?;
-        if tickets.is_empty() {
+        let ticket_count: i64 = r.try_get("ticket_count").map_err(db)?;
+        let seated: i64 = r.try_get("seated").map_err(db)?;
+        if ticket_count == 0 {
             tx.rollback().await.map_err(db)?;
             return Ok(CompleteOutcome::NotOpen);
         }
-        let seated = tickets.iter().filter(|t| t.seat.is_some()).count();
         let sold = sqlx::query(&self.sql("UPDATE seat_claims SET sold = 1, expires_ms = NULL WHERE order_id = $1 AND sold = 0"))
             .bind(order_id)
             .execute(&mut *tx)
             .await
             .map_err(db)?
             .rows_affected();
-        if usize::try_from(sold).ok() != Some(seated) {
+        if i64::try_from(sold).ok() != Some(seated) {
             tx.rollback().await.map_err(db)?;
             self.fail(order_id, b.now_ms).await?;
-            let sessions = tickets.iter().map(|t| t.session_id).collect();
+            let mut conn = self.read.acquire().await.map_err(db)?;
+            let sessions = self.tickets_of(&mut conn, order_id).await?.iter().map(|t| t.session_id).collect();
             return Ok(CompleteOutcome::HoldLost(sessions));
         }
-        let (number, trans, history) = self.next_numbers(&mut tx).await?;
         let venue_id: i64 = r.try_get("venue_id").map_err(db)?;
-        let id: i64 = sqlx::query(&self.sql(
-            "INSERT INTO bookings (order_id, venue_id, number, trans_number, history_id, code, created_ms, state, collected, customer_name, customer_phone, customer_email) VALUES ($1, $2, $3, $4, $5, $6, $7, 'paid', 0, $8, $9, $10) RETURNING id",
-        ))
-        .bind(order_id)
-        .bind(venue_id)
-        .bind(number)
-        .bind(trans)
-        .bind(history)
-        .bind(code.to_string())
-        .bind(b.now_ms)
-        .bind(b.customer.name.clone())
-        .bind(b.customer.phone.clone())
-        .bind(b.customer.email.clone())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?
-        .try_get(0)
-        .map_err(db)?;
+        // Numbers: PostgreSQL sequences; on SQLite (one writer) the next value after the highest.
+        let insert = match self.dialect {
+            Dialect::Postgres => "INSERT INTO bookings (order_id, venue_id, number, trans_number, history_id, code, created_ms, state, collected, customer_name, customer_phone, customer_email) VALUES ($1, $2, nextval('booking_number'), nextval('trans_number'), nextval('history_id'), $3, $4, 'paid', 0, $5, $6, $7) RETURNING id, number, trans_number, history_id",
+            Dialect::Sqlite => "INSERT INTO bookings (order_id, venue_id, number, trans_number, history_id, code, created_ms, state, collected, customer_name, customer_phone, customer_email) VALUES (?1, ?2, (SELECT COALESCE(MAX(number), 100000) + 1 FROM bookings), (SELECT COALESCE(MAX(trans_number), 300000) + 1 FROM bookings), (SELECT COALESCE(MAX(history_id), 1900000) + 1 FROM bookings), ?3, ?4, 'paid', 0, ?5, ?6, ?7) RETURNING id, number, trans_number, history_id",
+        };
+        let row = sqlx::query(insert)
+            .bind(order_id)
+            .bind(venue_id)
+            .bind(code.to_string())
+            .bind(b.now_ms)
+            .bind(b.customer.name.clone())
+            .bind(b.customer.phone.clone())
+            .bind(b.customer.email.clone())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let id: i64 = row.try_get(0).map_err(db)?;
+        let (number, trans, history): (i64, i64, i64) =
+            (row.try_get(1).map_err(db)?, row.try_get(2).map_err(db)?, row.try_get(3).map_err(db)?);
         if !b.payments.is_empty() {
             let values: Vec<String> = (0..b.payments.len())
                 .map(|i| format!("($1, ${}, ${}, ${}, ${}, ${})", i * 5 + 2, i * 5 + 3, i * 5 + 4, i * 5 + 5, i * 5 + 6))
@@ -529,6 +495,8 @@ impl SqlStore {
             q.execute(&mut *tx).await.map_err(db)?;
         }
         tx.commit().await.map_err(db)?;
+        let mut conn = self.read.acquire().await.map_err(db)?;
+        let tickets = self.tickets_of(&mut conn, order_id).await?;
         let order = Order {
             id: order_id,
             partner_id: b.partner_id,
@@ -766,15 +734,40 @@ impl Store for SqlStore {
 
     async fn hold(&self, h: NewHold) -> Result<HoldOutcome, StoreError> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        let existing = sqlx::query(&self.sql(
-            "SELECT id, state, venue_id, expires_ms, created_ms FROM orders WHERE partner_id = $1 AND external_ref = $2",
+        let new_total: i64 = h.tickets.iter().map(|t| t.price).sum();
+        // A new order key (the common case) is created in one statement.
+        let inserted: Option<i64> = sqlx::query(&self.sql(
+            "INSERT INTO orders (partner_id, external_ref, venue_id, state, client_class, client_id, client_name, booking_fee, total, created_ms, updated_ms, expires_ms) VALUES ($1, $2, $3, 'in_progress', $4, $5, $6, $7, $8, $9, $9, $10) ON CONFLICT (partner_id, external_ref) DO NOTHING RETURNING id",
         ))
         .bind(h.partner_id)
         .bind(h.external_ref.clone())
+        .bind(h.venue_id)
+        .bind(h.client.class.clone())
+        .bind(h.client.id.clone())
+        .bind(h.client.name.clone())
+        .bind(h.booking_fee)
+        .bind(h.booking_fee + new_total)
+        .bind(h.now_ms)
+        .bind(h.expires_ms)
         .fetch_optional(&mut *tx)
         .await
+        .map_err(db)?
+        .map(|r| r.try_get(0))
+        .transpose()
         .map_err(db)?;
-        let new_total: i64 = h.tickets.iter().map(|t| t.price).sum();
+        let existing = match inserted {
+            Some(_) => None,
+            None => Some(
+                sqlx::query(&self.sql(
+                    "SELECT id, state, venue_id, expires_ms, created_ms FROM orders WHERE partner_id = $1 AND external_ref = $2",
+                ))
+                .bind(h.partner_id)
+                .bind(h.external_ref.clone())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?,
+            ),
+        };
         let (order_id, kept, created_ms) = match existing {
             Some(r) => {
                 let id: i64 = r.try_get("id").map_err(db)?;
@@ -840,27 +833,7 @@ impl Store for SqlStore {
                 .map_err(db)?;
                 (id, kept, r.try_get::<i64, _>("created_ms").map_err(db)?)
             }
-            None => {
-                let id: i64 = sqlx::query(&self.sql(
-                    "INSERT INTO orders (partner_id, external_ref, venue_id, state, client_class, client_id, client_name, booking_fee, total, created_ms, updated_ms, expires_ms) VALUES ($1, $2, $3, 'in_progress', $4, $5, $6, $7, $8, $9, $9, $10) RETURNING id",
-                ))
-                .bind(h.partner_id)
-                .bind(h.external_ref.clone())
-                .bind(h.venue_id)
-                .bind(h.client.class.clone())
-                .bind(h.client.id.clone())
-                .bind(h.client.name.clone())
-                .bind(h.booking_fee)
-                .bind(h.booking_fee + new_total)
-                .bind(h.now_ms)
-                .bind(h.expires_ms)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?
-                .try_get(0)
-                .map_err(db)?;
-                (id, Vec::new(), h.now_ms)
-            }
+            None => (inserted.ok_or_else(|| corrupt("order neither inserted nor found"))?, Vec::new(), h.now_ms),
         };
         // Claim every seat in one conditional upsert: a seat is taken over only if nobody holds
         // it (no row), its hold ran out, or this order holds it already.

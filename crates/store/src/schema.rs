@@ -15,8 +15,9 @@ CREATE TABLE seat_claims (session_id INTEGER NOT NULL REFERENCES sessions(id), s
 CREATE INDEX seat_claims_by_order ON seat_claims (order_id);
 CREATE TABLE bookings (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL UNIQUE REFERENCES orders(id), venue_id INTEGER NOT NULL REFERENCES venues(id), number INTEGER NOT NULL, trans_number INTEGER NOT NULL, history_id INTEGER NOT NULL, code TEXT NOT NULL UNIQUE, created_ms INTEGER NOT NULL, state TEXT NOT NULL, collected INTEGER NOT NULL, customer_name TEXT NOT NULL, customer_phone TEXT NOT NULL, customer_email TEXT NOT NULL, refunded_ms INTEGER, refund_reason TEXT, UNIQUE (venue_id, number));
 CREATE TABLE booking_payments (booking_id INTEGER NOT NULL REFERENCES bookings(id), seq INTEGER NOT NULL, card_masked TEXT NOT NULL, card_type TEXT NOT NULL, tender_category TEXT NOT NULL, value INTEGER NOT NULL, PRIMARY KEY (booking_id, seq));
-CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-INSERT INTO counters (name, value) VALUES ('booking_number', 100000), ('trans_number', 300000), ('history_id', 1900000);
+CREATE INDEX bookings_by_number ON bookings (number);
+CREATE INDEX bookings_by_trans_number ON bookings (trans_number);
+CREATE INDEX bookings_by_history_id ON bookings (history_id);
 "#,
 )];
 
