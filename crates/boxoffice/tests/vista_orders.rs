@@ -1351,8 +1351,7 @@ async fn stored_text(server: &TestServer) -> String {
         return out;
     }
     use sqlx::{Connection, Row};
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(&server.database)
+    let mut conn = sqlx::PgConnection::connect(&server.database)
         .await
         .expect("database");
     let tables: Vec<String> = sqlx::query(

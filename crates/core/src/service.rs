@@ -301,17 +301,42 @@ impl SeatMap {
         }
     }
     /// A copy in which an order's claims are replaced by `seats`, held until `expires_ms` or sold.
-    fn with_order(&self, version: u64, order: i64, seats: &[SeatKey], sold: bool, expires_ms: Option<Millis>) -> SeatMap {
-        let mut claims: HashMap<SeatKey, SeatClaim> =
-            self.claims.iter().filter(|(_, c)| c.order_id != order).map(|(k, c)| (*k, c.clone())).collect();
+    fn with_order(
+        &self,
+        version: u64,
+        order: i64,
+        seats: &[SeatKey],
+        sold: bool,
+        expires_ms: Option<Millis>,
+    ) -> SeatMap {
+        let mut claims: HashMap<SeatKey, SeatClaim> = self
+            .claims
+            .iter()
+            .filter(|(_, c)| c.order_id != order)
+            .map(|(k, c)| (*k, c.clone()))
+            .collect();
         for s in seats {
-            claims.insert(*s, SeatClaim { seat: *s, order_id: order, sold, expires_ms });
+            claims.insert(
+                *s,
+                SeatClaim {
+                    seat: *s,
+                    order_id: order,
+                    sold,
+                    expires_ms,
+                },
+            );
         }
         let valid_until_ms = match (sold, expires_ms) {
             (false, Some(e)) => self.valid_until_ms.min(e + 1),
             _ => self.valid_until_ms,
         };
-        SeatMap { session_id: self.session_id, version, claims, loaded_ms: self.loaded_ms, valid_until_ms }
+        SeatMap {
+            session_id: self.session_id,
+            version,
+            claims,
+            loaded_ms: self.loaded_ms,
+            valid_until_ms,
+        }
     }
     /// State of a seat in this snapshot.
     pub fn state(&self, seat: SeatKey) -> SeatState {
@@ -438,7 +463,14 @@ impl Boxoffice {
 
     /// Applies this process's own change to a session's snapshot (a new version) instead of
     /// re-reading it: an order's seats there are now `seats`, held until `expires_ms` or sold.
-    fn update_map(&self, session: SessionId, order: i64, seats: &[SeatKey], sold: bool, expires_ms: Option<Millis>) {
+    fn update_map(
+        &self,
+        session: SessionId,
+        order: i64,
+        seats: &[SeatKey],
+        sold: bool,
+        expires_ms: Option<Millis>,
+    ) {
         let mut maps = self.seat_maps.lock();
         if let Some(m) = maps.get(&session) {
             let version = self.versions.fetch_add(1, Ordering::Relaxed);
@@ -453,14 +485,34 @@ impl Boxoffice {
         sessions.sort_unstable();
         sessions.dedup();
         for s in sessions {
-            let seats: Vec<SeatKey> = order.tickets.iter().filter(|t| t.session_id == s).filter_map(|t| t.seat).collect();
-            self.update_map(s, order.id, &seats, sold, if sold { None } else { order.expires_ms });
+            let seats: Vec<SeatKey> = order
+                .tickets
+                .iter()
+                .filter(|t| t.session_id == s)
+                .filter_map(|t| t.seat)
+                .collect();
+            self.update_map(
+                s,
+                order.id,
+                &seats,
+                sold,
+                if sold { None } else { order.expires_ms },
+            );
         }
     }
 
     /// The id of a partner's open order under a key, if any.
-    async fn open_order_id(&self, partner: &Partner, external_ref: &str) -> Result<Option<i64>, StoreError> {
-        Ok(self.store.order_ref(partner.id, external_ref).await?.filter(|(_, s)| s.is_open()).map(|(id, _)| id))
+    async fn open_order_id(
+        &self,
+        partner: &Partner,
+        external_ref: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .store
+            .order_ref(partner.id, external_ref)
+            .await?
+            .filter(|(_, s)| s.is_open())
+            .map(|(id, _)| id))
     }
 
     fn invalidate_order(&self, order: &Order) {
@@ -670,7 +722,8 @@ impl Boxoffice {
                             SeatState::Held(o) | SeatState::Sold(o) => o,
                         };
                         if own_order.is_none() {
-                            own_order = Some(self.open_order_id(&req.partner, &req.external_ref).await?);
+                            own_order =
+                                Some(self.open_order_id(&req.partner, &req.external_ref).await?);
                         }
                         if own_order != Some(Some(owner)) {
                             return Err(HoldError::SeatsUnavailable);
@@ -683,7 +736,8 @@ impl Boxoffice {
                         self.invalidate(session.id);
                     }
                     if own_order.is_none() {
-                        own_order = Some(self.open_order_id(&req.partner, &req.external_ref).await?);
+                        own_order =
+                            Some(self.open_order_id(&req.partner, &req.external_ref).await?);
                     }
                     let map = self.seat_map(session.id).await?;
                     allocate(screen, &map, &areas, own_order.flatten())?
@@ -794,8 +848,15 @@ impl Boxoffice {
     ) -> Result<Booking, CompleteError> {
         let paid: i64 = payments.iter().map(|p| p.value).sum();
         if payments.is_empty() {
-            return match self.order(partner, external_ref).await?.filter(|o| o.state.is_open()) {
-                Some(o) => Err(CompleteError::TotalMismatch { expected: o.total, paid }),
+            return match self
+                .order(partner, external_ref)
+                .await?
+                .filter(|o| o.state.is_open())
+            {
+                Some(o) => Err(CompleteError::TotalMismatch {
+                    expected: o.total,
+                    paid,
+                }),
                 None => Err(CompleteError::NotOpen),
             };
         }
@@ -823,7 +884,9 @@ impl Boxoffice {
                 Ok(*b)
             }
             CompleteOutcome::NotOpen => Err(CompleteError::NotOpen),
-            CompleteOutcome::TotalMismatch { expected } => Err(CompleteError::TotalMismatch { expected, paid }),
+            CompleteOutcome::TotalMismatch { expected } => {
+                Err(CompleteError::TotalMismatch { expected, paid })
+            }
             CompleteOutcome::HoldLost(sessions) => {
                 for s in sessions {
                     self.invalidate(s);

@@ -4,7 +4,9 @@
 
 use crate::catalog::{Partner, PartnerId, SeatKey, Session, SessionId, Venue, VenueId};
 use crate::clock::Millis;
-use crate::order::{Booking, BookingId, ClientRef, Customer, Order, OrderId, OrderState, OrderTicket, Payment};
+use crate::order::{
+    Booking, BookingId, ClientRef, Customer, Order, OrderId, OrderState, OrderTicket, Payment,
+};
 use async_trait::async_trait;
 
 /// A storage failure (connection, constraint, corruption). Business outcomes are not errors.
@@ -163,7 +165,11 @@ pub trait Store: Send + Sync + 'static {
     /// Places tickets in an order and claims their seats, all or nothing.
     async fn hold(&self, hold: NewHold) -> Result<HoldOutcome, StoreError>;
     /// The id and state of a partner's order by its key (a cheap lookup).
-    async fn order_ref(&self, partner: PartnerId, external_ref: &str) -> Result<Option<(OrderId, OrderState)>, StoreError>;
+    async fn order_ref(
+        &self,
+        partner: PartnerId,
+        external_ref: &str,
+    ) -> Result<Option<(OrderId, OrderState)>, StoreError>;
     /// A partner's order by its key.
     async fn order(
         &self,

@@ -43,10 +43,9 @@ pub async fn fresh_database(kind: TestStore) -> (String, Option<tempfile::TempDi
             (url, Some(dir))
         }
         TestStore::Postgres => {
-            sqlx::any::install_default_drivers();
             let admin = postgres_admin_url();
             let name = format!("bx_t_{}", rand::random::<u64>());
-            let mut conn = sqlx::AnyConnection::connect(&admin)
+            let mut conn = sqlx::PgConnection::connect(&admin)
                 .await
                 .expect("PostgreSQL for tests (BOXOFFICE_TEST_PG)");
             sqlx::query(&format!("CREATE DATABASE {name}"))

@@ -3,8 +3,9 @@
 //!
 //! Every inventory change is a single transaction whose claims are conditional statements
 //! (check-and-claim in one statement), so correctness never depends on what a process has in
-//! memory. SQL is written once with `$n` placeholders; for SQLite they become `?n`.
+//! memory. Every operation is written once against [`conn::Conn`]; SQL uses `$n` placeholders.
 
+mod conn;
 mod schema;
 
 use async_trait::async_trait;
@@ -18,10 +19,10 @@ use boxoffice_core::store::{
     CancelOutcome, CollectOutcome, CompleteOutcome, HoldOutcome, NewBooking, NewHold,
     RefundOutcome, SeatClaim, Store, StoreError,
 };
+use conn::{Conn, PgConn, Row, SqliteDb, Val};
 use rand::Rng;
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyConnection, AnyPool, Row};
-use std::borrow::Cow;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Which database a store talks to.
@@ -64,79 +65,73 @@ impl Default for StoreOptions {
     }
 }
 
-/// A store over SQLite or PostgreSQL.
-#[derive(Clone, Debug)]
-pub struct SqlStore {
-    write: AnyPool,
-    read: AnyPool,
-    dialect: Dialect,
+enum Backend {
+    Sqlite(SqliteDb),
+    Postgres(PgPool),
 }
 
-fn db(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(d) = &e {
-        if d.is_unique_violation() {
-            return StoreError::Duplicate(d.message().to_string());
-        }
+/// A store over SQLite or PostgreSQL.
+#[derive(Clone)]
+pub struct SqlStore {
+    backend: Arc<Backend>,
+}
+
+impl std::fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("dialect", &self.dialect())
+            .finish()
     }
-    StoreError::Database(e.to_string())
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
 
+/// The file path of a `sqlite:` URL (`sqlite://path`, `sqlite:path`, query string ignored).
+fn sqlite_path(url: &str) -> &str {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    rest.split('?').next().unwrap_or(rest)
+}
+
+const ORDER_COLUMNS: &str = "id, partner_id, external_ref, venue_id, state, client_class, client_id, client_name, booking_fee, total, created_ms, updated_ms, expires_ms";
+const BOOKING_COLUMNS: &str = "b.id, b.order_id, b.number, b.trans_number, b.history_id, b.code, b.created_ms, b.state, b.collected, b.customer_name, b.customer_phone, b.customer_email, b.refunded_ms, b.refund_reason";
+
 impl SqlStore {
     /// Connects, creating the SQLite file if needed, and applies pending migrations.
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<SqlStore, StoreError> {
-        sqlx::any::install_default_drivers();
         let dialect = Dialect::of_url(url).ok_or_else(|| {
             StoreError::Database(format!("unsupported database URL scheme: {}", redact(url)))
         })?;
-        let store = match dialect {
+        let backend = match dialect {
             Dialect::Sqlite => {
-                let url = if url.contains('?') {
-                    url.to_string()
-                } else {
-                    format!("{url}?mode=rwc")
-                };
                 let sync = match options.sqlite_synchronous.to_ascii_uppercase().as_str() {
                     "FULL" => "FULL",
                     "EXTRA" => "EXTRA",
                     _ => "NORMAL",
                 };
-                let write = AnyPoolOptions::new()
-                    .max_connections(1)
-                    .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(move |c, _| Box::pin(sqlite_pragmas(c, sync)))
-                    .connect(&url)
-                    .await
-                    .map_err(db)?;
-                let read = AnyPoolOptions::new()
-                    .max_connections(options.max_connections.max(1))
-                    .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(move |c, _| Box::pin(sqlite_pragmas(c, sync)))
-                    .connect(&url)
-                    .await
-                    .map_err(db)?;
-                SqlStore {
-                    write,
-                    read,
-                    dialect,
-                }
+                let path = sqlite_path(url).to_string();
+                let readers = options.max_connections.max(1) as usize;
+                Backend::Sqlite(
+                    tokio::task::spawn_blocking(move || SqliteDb::open(&path, readers, sync))
+                        .await
+                        .map_err(corrupt)??,
+                )
             }
-            Dialect::Postgres => {
-                let pool = AnyPoolOptions::new()
+            Dialect::Postgres => Backend::Postgres(
+                PgPoolOptions::new()
                     .max_connections(options.max_connections.max(2))
                     .acquire_timeout(Duration::from_secs(30))
                     .connect(url)
                     .await
-                    .map_err(db)?;
-                SqlStore {
-                    write: pool.clone(),
-                    read: pool,
-                    dialect,
-                }
-            }
+                    .map_err(conn::pg_err)?,
+            ),
+        };
+        let store = SqlStore {
+            backend: Arc::new(backend),
         };
         store.migrate().await?;
         Ok(store)
@@ -144,43 +139,50 @@ impl SqlStore {
 
     /// The dialect.
     pub fn dialect(&self) -> Dialect {
-        self.dialect
-    }
-
-    /// Closes all connections.
-    pub async fn close(&self) {
-        self.write.close().await;
-        self.read.close().await;
-    }
-
-    fn sql<'a>(&self, q: &'a str) -> Cow<'a, str> {
-        match self.dialect {
-            Dialect::Postgres => Cow::Borrowed(q),
-            Dialect::Sqlite => Cow::Owned(q.replace('$', "?")),
+        match &*self.backend {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
         }
+    }
+
+    /// Closes all connections (PostgreSQL; SQLite files close when the store is dropped).
+    pub async fn close(&self) {
+        if let Backend::Postgres(pool) = &*self.backend {
+            pool.close().await;
+        }
+    }
+
+    /// A connection in a new write transaction.
+    async fn write(&self) -> Result<Box<dyn Conn>, StoreError> {
+        Ok(match &*self.backend {
+            Backend::Sqlite(db) => Box::new(db.write().await?),
+            Backend::Postgres(pool) => Box::new(PgConn::write(pool).await?),
+        })
+    }
+
+    /// A connection for reads.
+    async fn read(&self) -> Result<Box<dyn Conn>, StoreError> {
+        Ok(match &*self.backend {
+            Backend::Sqlite(db) => Box::new(db.read().await?),
+            Backend::Postgres(pool) => Box::new(PgConn::read(pool).await?),
+        })
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await.map_err(db)?;
-        if self.dialect == Dialect::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock(7262021)")
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+        let mut tx = self.write().await?;
+        if self.dialect() == Dialect::Postgres {
+            tx.exec("SELECT pg_advisory_xact_lock(7262021)", &[])
+                .await?;
         }
-        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)")
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db)?
+        tx.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)", &[])
+            .await?;
+        let applied: Vec<i64> = tx
+            .rows("SELECT version FROM schema_migrations", &[])
+            .await?
             .iter()
-            .map(|r| r.try_get::<i64, _>(0))
-            .collect::<Result<_, _>>()
-            .map_err(db)?;
-        let list = match self.dialect {
+            .map(|r| r.int("version"))
+            .collect::<Result<_, _>>()?;
+        let list = match self.dialect() {
             Dialect::Sqlite => schema::SQLITE,
             Dialect::Postgres => schema::POSTGRES,
         };
@@ -189,386 +191,228 @@ impl SqlStore {
                 continue;
             }
             for stmt in script.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
-                sqlx::query(stmt).execute(&mut *tx).await.map_err(db)?;
+                tx.exec(stmt, &[]).await?;
             }
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() as i64)
                 .unwrap_or(0);
-            sqlx::query(
-                &self.sql("INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)"),
+            tx.exec(
+                "INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)",
+                &[(*version).into(), now.into()],
             )
-            .bind(*version)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            .await?;
         }
-        tx.commit().await.map_err(db)
-    }
-
-    async fn tickets_of(&self, conn: &mut AnyConnection, order: OrderId) -> Result<Vec<OrderTicket>, StoreError> {
-        sqlx::query(&self.sql(
-            "SELECT seq, session_id, ticket_type, area_category, price, seat_key, row_name, seat_name FROM order_tickets WHERE order_id = $1 ORDER BY seq",
-        ))
-        .bind(order)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(ticket_from_row)
-        .collect()
-    }
-
-    async fn load_order(
-        &self,
-        conn: &mut AnyConnection,
-        where_: &str,
-        key: (i64, &str),
-    ) -> Result<Option<Order>, StoreError> {
-        let sql = format!(
-            "SELECT id, partner_id, external_ref, venue_id, state, client_class, client_id, client_name, booking_fee, total, created_ms, updated_ms, expires_ms FROM orders WHERE {where_}"
-        );
-        let sql = self.sql(&sql);
-        let q = sqlx::query(&sql);
-        let q = if where_.contains("external_ref") {
-            q.bind(key.0).bind(key.1.to_string())
-        } else {
-            q.bind(key.0)
-        };
-        let Some(r) = q.fetch_optional(&mut *conn).await.map_err(db)? else {
-            return Ok(None);
-        };
-        let id: i64 = r.try_get("id").map_err(db)?;
-        let tickets = self.tickets_of(conn, id).await?;
-        let state: String = r.try_get("state").map_err(db)?;
-        Ok(Some(Order {
-            id,
-            partner_id: r.try_get("partner_id").map_err(db)?,
-            external_ref: r.try_get("external_ref").map_err(db)?,
-            venue_id: r.try_get("venue_id").map_err(db)?,
-            state: OrderState::parse(&state)
-                .ok_or_else(|| corrupt(format!("order state {state}")))?,
-            client: ClientRef {
-                class: r.try_get("client_class").map_err(db)?,
-                id: r.try_get("client_id").map_err(db)?,
-                name: r.try_get("client_name").map_err(db)?,
-            },
-            tickets,
-            booking_fee: r.try_get("booking_fee").map_err(db)?,
-            total: r.try_get("total").map_err(db)?,
-            created_ms: r.try_get("created_ms").map_err(db)?,
-            updated_ms: r.try_get("updated_ms").map_err(db)?,
-            expires_ms: r.try_get("expires_ms").map_err(db)?,
-        }))
-    }
-
-    async fn order_by_id(
-        &self,
-        conn: &mut AnyConnection,
-        id: OrderId,
-    ) -> Result<Option<Order>, StoreError> {
-        self.load_order(conn, "id = $1", (id, "")).await
-    }
-
-    async fn load_booking(
-        &self,
-        conn: &mut AnyConnection,
-        where_: &str,
-        bind: Bind<'_>,
-    ) -> Result<Vec<Booking>, StoreError> {
-        let sql = format!(
-            "SELECT b.id, b.order_id, b.number, b.trans_number, b.history_id, b.code, b.created_ms, b.state, b.collected, b.customer_name, b.customer_phone, b.customer_email, b.refunded_ms, b.refund_reason FROM bookings b JOIN orders o ON o.id = b.order_id WHERE {where_} ORDER BY b.id"
-        );
-        let sql = self.sql(&sql);
-        let q = sqlx::query(&sql);
-        let q = match bind {
-            Bind::Id(a) => q.bind(a),
-            Bind::IdId(a, b) => q.bind(a).bind(b),
-            Bind::Text(t) => q.bind(t.to_string()),
-            Bind::IdText(a, t) => q.bind(a).bind(t.to_string()),
-        };
-        let rows = q.fetch_all(&mut *conn).await.map_err(db)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let id: i64 = r.try_get("id").map_err(db)?;
-            let order_id: i64 = r.try_get("order_id").map_err(db)?;
-            let order = self
-                .order_by_id(conn, order_id)
-                .await?
-                .ok_or_else(|| corrupt("booking without order"))?;
-            let payments = sqlx::query(&self.sql(
-                "SELECT seq, card_masked, card_type, tender_category, value FROM booking_payments WHERE booking_id = $1 ORDER BY seq",
-            ))
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db)?
-            .iter()
-            .map(|p| {
-                Ok(Payment {
-                    seq: i32::try_from(p.try_get::<i64, _>("seq").map_err(db)?).map_err(corrupt)?,
-                    card_masked: p.try_get("card_masked").map_err(db)?,
-                    card_type: p.try_get("card_type").map_err(db)?,
-                    tender_category: p.try_get("tender_category").map_err(db)?,
-                    value: p.try_get("value").map_err(db)?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-            let state: String = r.try_get("state").map_err(db)?;
-            out.push(Booking {
-                id,
-                order,
-                number: r.try_get("number").map_err(db)?,
-                trans_number: r.try_get("trans_number").map_err(db)?,
-                history_id: r.try_get("history_id").map_err(db)?,
-                code: r.try_get("code").map_err(db)?,
-                created_ms: r.try_get("created_ms").map_err(db)?,
-                state: BookingState::parse(&state)
-                    .ok_or_else(|| corrupt(format!("booking state {state}")))?,
-                collected: r.try_get::<i64, _>("collected").map_err(db)? != 0,
-                payments,
-                customer: Customer {
-                    name: r.try_get("customer_name").map_err(db)?,
-                    phone: r.try_get("customer_phone").map_err(db)?,
-                    email: r.try_get("customer_email").map_err(db)?,
-                },
-                refunded_ms: r.try_get("refunded_ms").map_err(db)?,
-                refund_reason: r.try_get("refund_reason").map_err(db)?,
-            });
-        }
-        Ok(out)
-    }
-
-    async fn upsert_doc(
-        &self,
-        conn: &mut AnyConnection,
-        table: &str,
-        key_where: &str,
-        keys: (&str, Option<i64>),
-        doc: &str,
-        now_ms: Millis,
-    ) -> Result<bool, StoreError> {
-        let select = format!("SELECT id, doc FROM {table} WHERE {key_where}");
-        let select = self.sql(&select);
-        let q = sqlx::query(&select).bind(keys.0.to_string());
-        let q = match keys.1 {
-            Some(v) => q.bind(v),
-            None => q,
-        };
-        match q.fetch_optional(&mut *conn).await.map_err(db)? {
-            Some(r) => {
-                let old: String = r.try_get("doc").map_err(db)?;
-                if old == doc {
-                    return Ok(false);
-                }
-                let id: i64 = r.try_get("id").map_err(db)?;
-                let update = format!("UPDATE {table} SET doc = $1, updated_ms = $2 WHERE id = $3");
-                sqlx::query(&self.sql(&update))
-                    .bind(doc.to_string())
-                    .bind(now_ms)
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(db)?;
-            }
-            None => {
-                let insert = match keys.1 {
-                    Some(_) => format!("INSERT INTO {table} (code, venue_id, doc, updated_ms) VALUES ($1, $2, $3, $4)"),
-                    None => format!("INSERT INTO {table} (code, doc, updated_ms) VALUES ($1, $2, $3)"),
-                };
-                let insert = self.sql(&insert);
-                let q = sqlx::query(&insert).bind(keys.0.to_string());
-                let q = match keys.1 {
-                    Some(v) => q.bind(v),
-                    None => q,
-                };
-                q.bind(doc.to_string())
-                    .bind(now_ms)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(db)?;
-            }
-        }
-        Ok(true)
-    }
-
-    async fn release_holds(
-        &self,
-        conn: &mut AnyConnection,
-        order: OrderId,
-    ) -> Result<Vec<SessionId>, StoreError> {
-        let rows =
-            sqlx::query(&self.sql(
-                "DELETE FROM seat_claims WHERE order_id = $1 AND sold = 0 RETURNING session_id",
-            ))
-            .bind(order)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db)?;
-        let mut sessions: Vec<SessionId> = rows
-            .iter()
-            .filter_map(|r| r.try_get::<i64, _>(0).ok())
-            .collect();
-        sessions.sort_unstable();
-        sessions.dedup();
-        Ok(sessions)
-    }
-
-    async fn try_complete(&self, b: &NewBooking, code: &str) -> Result<CompleteOutcome, StoreError> {
-        let mut tx = self.write.begin().await.map_err(db)?;
-        // Claim the order: open, hold not lapsed, payments equal to the total — one statement.
-        let claimed = sqlx::query(&self.sql(
-            "UPDATE orders SET state = 'completed', updated_ms = $3, expires_ms = NULL WHERE partner_id = $1 AND external_ref = $2 AND state IN ('in_progress', 'payment_started') AND expires_ms >= $3 AND total = $4 RETURNING id, venue_id, client_class, client_id, client_name, booking_fee, total, created_ms, (SELECT COUNT(*) FROM order_tickets t WHERE t.order_id = orders.id) AS ticket_count, (SELECT COUNT(*) FROM order_tickets t WHERE t.order_id = orders.id AND t.seat_key IS NOT NULL) AS seated",
-        ))
-        .bind(b.partner_id)
-        .bind(b.external_ref.clone())
-        .bind(b.now_ms)
-        .bind(b.paid)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-        let Some(r) = claimed else {
-            tx.rollback().await.map_err(db)?;
-            let mut conn = self.read.acquire().await.map_err(db)?;
-            let order = self.load_order(&mut conn, "partner_id = $1 AND external_ref = $2", (b.partner_id, &b.external_ref)).await?;
-            return Ok(match order {
-                Some(o) if o.state.is_open() && o.expires_ms.is_some_and(|e| e >= b.now_ms) => {
-                    CompleteOutcome::TotalMismatch { expected: o.total }
-                }
-                _ => CompleteOutcome::NotOpen,
-            });
-        };
-        let order_id: i64 = r.try_get("id").map_err(db)?;
-        let ticket_count: i64 = r.try_get("ticket_count").map_err(db)?;
-        let seated: i64 = r.try_get("seated").map_err(db)?;
-        if ticket_count == 0 {
-            tx.rollback().await.map_err(db)?;
-            return Ok(CompleteOutcome::NotOpen);
-        }
-        let sold = sqlx::query(&self.sql("UPDATE seat_claims SET sold = 1, expires_ms = NULL WHERE order_id = $1 AND sold = 0"))
-            .bind(order_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?
-            .rows_affected();
-        if i64::try_from(sold).ok() != Some(seated) {
-            tx.rollback().await.map_err(db)?;
-            self.fail(order_id, b.now_ms).await?;
-            let mut conn = self.read.acquire().await.map_err(db)?;
-            let sessions = self.tickets_of(&mut conn, order_id).await?.iter().map(|t| t.session_id).collect();
-            return Ok(CompleteOutcome::HoldLost(sessions));
-        }
-        let venue_id: i64 = r.try_get("venue_id").map_err(db)?;
-        // Numbers: PostgreSQL sequences; on SQLite (one writer) the next value after the highest.
-        let insert = match self.dialect {
-            Dialect::Postgres => "INSERT INTO bookings (order_id, venue_id, number, trans_number, history_id, code, created_ms, state, collected, customer_name, customer_phone, customer_email) VALUES ($1, $2, nextval('booking_number'), nextval('trans_number'), nextval('history_id'), $3, $4, 'paid', 0, $5, $6, $7) RETURNING id, number, trans_number, history_id",
-            Dialect::Sqlite => "INSERT INTO bookings (order_id, venue_id, number, trans_number, history_id, code, created_ms, state, collected, customer_name, customer_phone, customer_email) VALUES (?1, ?2, (SELECT COALESCE(MAX(number), 100000) + 1 FROM bookings), (SELECT COALESCE(MAX(trans_number), 300000) + 1 FROM bookings), (SELECT COALESCE(MAX(history_id), 1900000) + 1 FROM bookings), ?3, ?4, 'paid', 0, ?5, ?6, ?7) RETURNING id, number, trans_number, history_id",
-        };
-        let row = sqlx::query(insert)
-            .bind(order_id)
-            .bind(venue_id)
-            .bind(code.to_string())
-            .bind(b.now_ms)
-            .bind(b.customer.name.clone())
-            .bind(b.customer.phone.clone())
-            .bind(b.customer.email.clone())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
-        let id: i64 = row.try_get(0).map_err(db)?;
-        let (number, trans, history): (i64, i64, i64) =
-            (row.try_get(1).map_err(db)?, row.try_get(2).map_err(db)?, row.try_get(3).map_err(db)?);
-        if !b.payments.is_empty() {
-            let values: Vec<String> = (0..b.payments.len())
-                .map(|i| format!("($1, ${}, ${}, ${}, ${}, ${})", i * 5 + 2, i * 5 + 3, i * 5 + 4, i * 5 + 5, i * 5 + 6))
-                .collect();
-            let sql = self.sql(&format!(
-                "INSERT INTO booking_payments (booking_id, seq, card_masked, card_type, tender_category, value) VALUES {}",
-                values.join(", ")
-            ))
-            .into_owned();
-            let mut q = sqlx::query(&sql).bind(id);
-            for p in &b.payments {
-                q = q.bind(i64::from(p.seq)).bind(p.card_masked.clone()).bind(p.card_type.clone()).bind(p.tender_category.clone()).bind(p.value);
-            }
-            q.execute(&mut *tx).await.map_err(db)?;
-        }
-        tx.commit().await.map_err(db)?;
-        let mut conn = self.read.acquire().await.map_err(db)?;
-        let tickets = self.tickets_of(&mut conn, order_id).await?;
-        let order = Order {
-            id: order_id,
-            partner_id: b.partner_id,
-            external_ref: b.external_ref.clone(),
-            venue_id,
-            state: OrderState::Completed,
-            client: ClientRef {
-                class: r.try_get("client_class").map_err(db)?,
-                id: r.try_get("client_id").map_err(db)?,
-                name: r.try_get("client_name").map_err(db)?,
-            },
-            tickets,
-            booking_fee: r.try_get("booking_fee").map_err(db)?,
-            total: r.try_get("total").map_err(db)?,
-            created_ms: r.try_get("created_ms").map_err(db)?,
-            updated_ms: b.now_ms,
-            expires_ms: None,
-        };
-        Ok(CompleteOutcome::Completed(Box::new(Booking {
-            id,
-            order,
-            number,
-            trans_number: trans,
-            history_id: history,
-            code: code.to_string(),
-            created_ms: b.now_ms,
-            state: BookingState::Paid,
-            collected: false,
-            payments: b.payments.clone(),
-            customer: b.customer.clone(),
-            refunded_ms: None,
-            refund_reason: None,
-        })))
+        tx.commit().await
     }
 }
 
-async fn sqlite_pragmas(conn: &mut AnyConnection, synchronous: &str) -> Result<(), sqlx::Error> {
-    for p in [
-        "PRAGMA journal_mode=WAL",
-        "PRAGMA busy_timeout=10000",
-        "PRAGMA foreign_keys=ON",
-    ] {
-        sqlx::query(p).execute(&mut *conn).await?;
-    }
-    sqlx::query(&format!("PRAGMA synchronous={synchronous}"))
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+async fn tickets_of(conn: &mut dyn Conn, order: OrderId) -> Result<Vec<OrderTicket>, StoreError> {
+    conn.rows(
+        "SELECT seq, session_id, ticket_type, area_category, price, seat_key, row_name, seat_name FROM order_tickets WHERE order_id = $1 ORDER BY seq",
+        &[order.into()],
+    )
+    .await?
+    .iter()
+    .map(ticket_from_row)
+    .collect()
 }
 
-enum Bind<'a> {
-    Id(i64),
-    IdId(i64, i64),
-    Text(&'a str),
-    IdText(i64, &'a str),
-}
-
-fn ticket_from_row(r: &AnyRow) -> Result<OrderTicket, StoreError> {
-    let seat_key: Option<String> = r.try_get("seat_key").map_err(db)?;
+fn ticket_from_row(r: &Row) -> Result<OrderTicket, StoreError> {
     Ok(OrderTicket {
-        seq: i32::try_from(r.try_get::<i64, _>("seq").map_err(db)?).map_err(corrupt)?,
-        session_id: r.try_get("session_id").map_err(db)?,
-        ticket_type: r.try_get("ticket_type").map_err(db)?,
-        area_category: r.try_get("area_category").map_err(db)?,
-        price: r.try_get("price").map_err(db)?,
-        seat: match seat_key {
+        seq: i32::try_from(r.int("seq")?).map_err(corrupt)?,
+        session_id: r.int("session_id")?,
+        ticket_type: r.text("ticket_type")?,
+        area_category: r.text("area_category")?,
+        price: r.int("price")?,
+        seat: match r.opt_text("seat_key")? {
             Some(k) => Some(SeatKey::decode(&k).ok_or_else(|| corrupt(format!("seat key {k}")))?),
             None => None,
         },
-        row_name: r.try_get("row_name").map_err(db)?,
-        seat_name: r.try_get("seat_name").map_err(db)?,
+        row_name: r.text("row_name")?,
+        seat_name: r.text("seat_name")?,
     })
+}
+
+fn order_state(r: &Row) -> Result<OrderState, StoreError> {
+    let state = r.text("state")?;
+    OrderState::parse(&state).ok_or_else(|| corrupt(format!("order state {state}")))
+}
+
+async fn load_order(
+    conn: &mut dyn Conn,
+    where_: &str,
+    params: &[Val],
+) -> Result<Option<Order>, StoreError> {
+    let Some(r) = conn
+        .opt(
+            &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE {where_}"),
+            params,
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let id = r.int("id")?;
+    Ok(Some(Order {
+        id,
+        partner_id: r.int("partner_id")?,
+        external_ref: r.text("external_ref")?,
+        venue_id: r.int("venue_id")?,
+        state: order_state(&r)?,
+        client: ClientRef {
+            class: r.text("client_class")?,
+            id: r.text("client_id")?,
+            name: r.text("client_name")?,
+        },
+        tickets: tickets_of(conn, id).await?,
+        booking_fee: r.int("booking_fee")?,
+        total: r.int("total")?,
+        created_ms: r.int("created_ms")?,
+        updated_ms: r.int("updated_ms")?,
+        expires_ms: r.opt_int("expires_ms")?,
+    }))
+}
+
+async fn load_bookings(
+    conn: &mut dyn Conn,
+    where_: &str,
+    params: &[Val],
+) -> Result<Vec<Booking>, StoreError> {
+    let rows = conn
+        .rows(&format!("SELECT {BOOKING_COLUMNS} FROM bookings b JOIN orders o ON o.id = b.order_id WHERE {where_} ORDER BY b.id"), params)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id = r.int("id")?;
+        let order = load_order(conn, "id = $1", &[r.int("order_id")?.into()])
+            .await?
+            .ok_or_else(|| corrupt("booking without order"))?;
+        let payments = conn
+            .rows("SELECT seq, card_masked, card_type, tender_category, value FROM booking_payments WHERE booking_id = $1 ORDER BY seq", &[id.into()])
+            .await?
+            .iter()
+            .map(|p| {
+                Ok(Payment {
+                    seq: i32::try_from(p.int("seq")?).map_err(corrupt)?,
+                    card_masked: p.text("card_masked")?,
+                    card_type: p.text("card_type")?,
+                    tender_category: p.text("tender_category")?,
+                    value: p.int("value")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let state = r.text("state")?;
+        out.push(Booking {
+            id,
+            order,
+            number: r.int("number")?,
+            trans_number: r.int("trans_number")?,
+            history_id: r.int("history_id")?,
+            code: r.text("code")?,
+            created_ms: r.int("created_ms")?,
+            state: BookingState::parse(&state)
+                .ok_or_else(|| corrupt(format!("booking state {state}")))?,
+            collected: r.int("collected")? != 0,
+            payments,
+            customer: Customer {
+                name: r.text("customer_name")?,
+                phone: r.text("customer_phone")?,
+                email: r.text("customer_email")?,
+            },
+            refunded_ms: r.opt_int("refunded_ms")?,
+            refund_reason: r.opt_text("refund_reason")?,
+        });
+    }
+    Ok(out)
+}
+
+/// Inserts or updates a catalogue document; returns whether it changed.
+async fn upsert_doc(
+    conn: &mut dyn Conn,
+    table: &str,
+    code: &str,
+    venue: Option<i64>,
+    doc: &str,
+    now_ms: Millis,
+) -> Result<bool, StoreError> {
+    let existing = match venue {
+        Some(v) => {
+            conn.opt(
+                &format!("SELECT id, doc FROM {table} WHERE code = $1 AND venue_id = $2"),
+                &[code.into(), v.into()],
+            )
+            .await?
+        }
+        None => {
+            conn.opt(
+                &format!("SELECT id, doc FROM {table} WHERE code = $1"),
+                &[code.into()],
+            )
+            .await?
+        }
+    };
+    match existing {
+        Some(r) if r.text("doc")? == doc => return Ok(false),
+        Some(r) => {
+            conn.exec(
+                &format!("UPDATE {table} SET doc = $1, updated_ms = $2 WHERE id = $3"),
+                &[doc.into(), now_ms.into(), r.int("id")?.into()],
+            )
+            .await?;
+        }
+        None => {
+            match venue {
+                Some(v) => {
+                    conn.exec(
+                        &format!("INSERT INTO {table} (code, venue_id, doc, updated_ms) VALUES ($1, $2, $3, $4)"),
+                        &[code.into(), v.into(), doc.into(), now_ms.into()],
+                    )
+                    .await?
+                }
+                None => conn.exec(&format!("INSERT INTO {table} (code, doc, updated_ms) VALUES ($1, $2, $3)"), &[code.into(), doc.into(), now_ms.into()]).await?,
+            };
+        }
+    }
+    Ok(true)
+}
+
+/// Releases an order's held (unsold) seats; returns the sessions they were in.
+async fn release_holds(conn: &mut dyn Conn, order: OrderId) -> Result<Vec<SessionId>, StoreError> {
+    let mut sessions: Vec<SessionId> = conn
+        .rows(
+            "DELETE FROM seat_claims WHERE order_id = $1 AND sold = 0 RETURNING session_id",
+            &[order.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| r.int("session_id"))
+        .collect::<Result<_, _>>()?;
+    sessions.sort_unstable();
+    sessions.dedup();
+    Ok(sessions)
+}
+
+/// `($1, $k, $k+1, …), …`: placeholders for a multi-row insert whose rows share `$1`.
+fn row_placeholders(rows: usize, per_row: usize, first: usize, shared: &str) -> String {
+    (0..rows)
+        .map(|i| {
+            let cols: Vec<String> = (0..per_row)
+                .map(|c| format!("${}", first + i * per_row + c))
+                .collect();
+            format!("({shared}{})", cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A random confirmation code: six upper-case letters and digits.
+fn new_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    (0..6)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 /// Hides the password of a database URL.
@@ -585,51 +429,163 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// A random confirmation code: six upper-case letters and digits.
-fn new_code() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::thread_rng();
-    (0..6)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-        .collect()
+impl SqlStore {
+    async fn try_complete(
+        &self,
+        b: &NewBooking,
+        code: &str,
+    ) -> Result<CompleteOutcome, StoreError> {
+        let mut tx = self.write().await?;
+        // Claim the order: open, hold not lapsed, payments equal to the total — one statement.
+        let claimed = tx
+            .opt(
+                "UPDATE orders SET state = 'completed', updated_ms = $3, expires_ms = NULL WHERE partner_id = $1 AND external_ref = $2 AND state IN ('in_progress', 'payment_started') AND expires_ms >= $3 AND total = $4 RETURNING id, venue_id, client_class, client_id, client_name, booking_fee, total, created_ms, (SELECT COUNT(*) FROM order_tickets t WHERE t.order_id = orders.id) AS ticket_count, (SELECT COUNT(*) FROM order_tickets t WHERE t.order_id = orders.id AND t.seat_key IS NOT NULL) AS seated",
+                &[b.partner_id.into(), (&b.external_ref).into(), b.now_ms.into(), b.paid.into()],
+            )
+            .await?;
+        let Some(r) = claimed else {
+            tx.rollback().await?;
+            drop(tx);
+            let mut conn = self.read().await?;
+            let order = load_order(
+                &mut *conn,
+                "partner_id = $1 AND external_ref = $2",
+                &[b.partner_id.into(), (&b.external_ref).into()],
+            )
+            .await?;
+            return Ok(match order {
+                Some(o) if o.state.is_open() && o.expires_ms.is_some_and(|e| e >= b.now_ms) => {
+                    CompleteOutcome::TotalMismatch { expected: o.total }
+                }
+                _ => CompleteOutcome::NotOpen,
+            });
+        };
+        let order_id = r.int("id")?;
+        if r.int("ticket_count")? == 0 {
+            tx.rollback().await?;
+            return Ok(CompleteOutcome::NotOpen);
+        }
+        let sold = tx.exec("UPDATE seat_claims SET sold = 1, expires_ms = NULL WHERE order_id = $1 AND sold = 0", &[order_id.into()]).await?;
+        if i64::try_from(sold).ok() != Some(r.int("seated")?) {
+            tx.rollback().await?;
+            drop(tx);
+            self.fail(order_id, b.now_ms).await?;
+            let mut conn = self.read().await?;
+            let sessions = tickets_of(&mut *conn, order_id)
+                .await?
+                .iter()
+                .map(|t| t.session_id)
+                .collect();
+            return Ok(CompleteOutcome::HoldLost(sessions));
+        }
+        let venue_id = r.int("venue_id")?;
+        // Numbers: PostgreSQL sequences; on SQLite (one writer) the next value after the highest.
+        let insert = match self.dialect() {
+            Dialect::Postgres => "INSERT INTO bookings (order_id, venue_id, number, trans_number, history_id, code, created_ms, state, collected, customer_name, customer_phone, customer_email) VALUES ($1, $2, nextval('booking_number'), nextval('trans_number'), nextval('history_id'), $3, $4, 'paid', 0, $5, $6, $7) RETURNING id, number, trans_number, history_id",
+            Dialect::Sqlite => "INSERT INTO bookings (order_id, venue_id, number, trans_number, history_id, code, created_ms, state, collected, customer_name, customer_phone, customer_email) VALUES ($1, $2, (SELECT COALESCE(MAX(number), 100000) + 1 FROM bookings), (SELECT COALESCE(MAX(trans_number), 300000) + 1 FROM bookings), (SELECT COALESCE(MAX(history_id), 1900000) + 1 FROM bookings), $3, $4, 'paid', 0, $5, $6, $7) RETURNING id, number, trans_number, history_id",
+        };
+        let row = tx
+            .one(
+                insert,
+                &[
+                    order_id.into(),
+                    venue_id.into(),
+                    code.into(),
+                    b.now_ms.into(),
+                    (&b.customer.name).into(),
+                    (&b.customer.phone).into(),
+                    (&b.customer.email).into(),
+                ],
+            )
+            .await?;
+        let id = row.int("id")?;
+        if !b.payments.is_empty() {
+            let sql = format!(
+                "INSERT INTO booking_payments (booking_id, seq, card_masked, card_type, tender_category, value) VALUES {}",
+                row_placeholders(b.payments.len(), 5, 2, "$1, ")
+            );
+            let mut params: Vec<Val> = vec![id.into()];
+            for p in &b.payments {
+                params.extend([
+                    p.seq.into(),
+                    (&p.card_masked).into(),
+                    (&p.card_type).into(),
+                    (&p.tender_category).into(),
+                    p.value.into(),
+                ]);
+            }
+            tx.exec(&sql, &params).await?;
+        }
+        tx.commit().await?;
+        drop(tx);
+        let mut conn = self.read().await?;
+        let tickets = tickets_of(&mut *conn, order_id).await?;
+        let order = Order {
+            id: order_id,
+            partner_id: b.partner_id,
+            external_ref: b.external_ref.clone(),
+            venue_id,
+            state: OrderState::Completed,
+            client: ClientRef {
+                class: r.text("client_class")?,
+                id: r.text("client_id")?,
+                name: r.text("client_name")?,
+            },
+            tickets,
+            booking_fee: r.int("booking_fee")?,
+            total: r.int("total")?,
+            created_ms: r.int("created_ms")?,
+            updated_ms: b.now_ms,
+            expires_ms: None,
+        };
+        Ok(CompleteOutcome::Completed(Box::new(Booking {
+            id,
+            order,
+            number: row.int("number")?,
+            trans_number: row.int("trans_number")?,
+            history_id: row.int("history_id")?,
+            code: code.to_string(),
+            created_ms: b.now_ms,
+            state: BookingState::Paid,
+            collected: false,
+            payments: b.payments.clone(),
+            customer: b.customer.clone(),
+            refunded_ms: None,
+            refund_reason: None,
+        })))
+    }
 }
 
 #[async_trait]
 impl Store for SqlStore {
     async fn load_catalog(&self) -> Result<(Vec<Venue>, Vec<Session>, Vec<Partner>), StoreError> {
-        let mut conn = self.read.acquire().await.map_err(db)?;
+        let mut conn = self.read().await?;
         let mut venues = Vec::new();
-        for r in sqlx::query("SELECT id, doc FROM venues ORDER BY code")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db)?
+        for r in conn
+            .rows("SELECT id, doc FROM venues ORDER BY code", &[])
+            .await?
         {
-            let doc: String = r.try_get("doc").map_err(db)?;
-            let mut v: Venue = serde_json::from_str(&doc).map_err(corrupt)?;
-            v.id = r.try_get("id").map_err(db)?;
+            let mut v: Venue = serde_json::from_str(&r.text("doc")?).map_err(corrupt)?;
+            v.id = r.int("id")?;
             venues.push(v);
         }
         let mut sessions = Vec::new();
-        for r in sqlx::query("SELECT id, venue_id, doc FROM sessions")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db)?
+        for r in conn
+            .rows("SELECT id, venue_id, doc FROM sessions", &[])
+            .await?
         {
-            let doc: String = r.try_get("doc").map_err(db)?;
-            let mut s: Session = serde_json::from_str(&doc).map_err(corrupt)?;
-            s.id = r.try_get("id").map_err(db)?;
-            s.venue_id = r.try_get("venue_id").map_err(db)?;
+            let mut s: Session = serde_json::from_str(&r.text("doc")?).map_err(corrupt)?;
+            s.id = r.int("id")?;
+            s.venue_id = r.int("venue_id")?;
             sessions.push(s);
         }
         let mut partners = Vec::new();
-        for r in sqlx::query("SELECT id, doc FROM partners ORDER BY code")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db)?
+        for r in conn
+            .rows("SELECT id, doc FROM partners ORDER BY code", &[])
+            .await?
         {
-            let doc: String = r.try_get("doc").map_err(db)?;
-            let mut p: Partner = serde_json::from_str(&doc).map_err(corrupt)?;
-            p.id = r.try_get("id").map_err(db)?;
+            let mut p: Partner = serde_json::from_str(&r.text("doc")?).map_err(corrupt)?;
+            p.id = r.int("id")?;
             partners.push(p);
         }
         Ok((venues, sessions, partners))
@@ -642,218 +598,182 @@ impl Store for SqlStore {
         partners: &[Partner],
         now_ms: Millis,
     ) -> Result<usize, StoreError> {
-        let mut tx = self.write.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let mut changed = 0;
         for v in venues {
             let mut v = v.clone();
             v.id = 0;
             let doc = serde_json::to_string(&v).map_err(corrupt)?;
-            changed += usize::from(
-                self.upsert_doc(
-                    &mut tx,
-                    "venues",
-                    "code = $1",
-                    (&v.code, None),
-                    &doc,
-                    now_ms,
-                )
-                .await?,
-            );
+            changed +=
+                usize::from(upsert_doc(&mut *tx, "venues", &v.code, None, &doc, now_ms).await?);
         }
         for (venue_code, s) in sessions {
-            let venue_id: i64 = sqlx::query(&self.sql("SELECT id FROM venues WHERE code = $1"))
-                .bind(venue_code.clone())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db)?
+            let venue_id = tx
+                .opt(
+                    "SELECT id FROM venues WHERE code = $1",
+                    &[venue_code.into()],
+                )
+                .await?
                 .ok_or_else(|| {
                     corrupt(format!(
                         "session {} names unknown venue {venue_code}",
                         s.code
                     ))
                 })?
-                .try_get(0)
-                .map_err(db)?;
+                .int("id")?;
             let mut s = s.clone();
             s.id = 0;
             s.venue_id = 0;
             let doc = serde_json::to_string(&s).map_err(corrupt)?;
             changed += usize::from(
-                self.upsert_doc(
-                    &mut tx,
-                    "sessions",
-                    "code = $1 AND venue_id = $2",
-                    (&s.code, Some(venue_id)),
-                    &doc,
-                    now_ms,
-                )
-                .await?,
+                upsert_doc(&mut *tx, "sessions", &s.code, Some(venue_id), &doc, now_ms).await?,
             );
         }
         for p in partners {
             let mut p = p.clone();
             p.id = 0;
             let doc = serde_json::to_string(&p).map_err(corrupt)?;
-            changed += usize::from(
-                self.upsert_doc(
-                    &mut tx,
-                    "partners",
-                    "code = $1",
-                    (&p.code, None),
-                    &doc,
-                    now_ms,
-                )
-                .await?,
-            );
+            changed +=
+                usize::from(upsert_doc(&mut *tx, "partners", &p.code, None, &doc, now_ms).await?);
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(changed)
     }
 
     async fn seat_claims(&self, session: SessionId) -> Result<Vec<SeatClaim>, StoreError> {
-        let rows = sqlx::query(&self.sql(
+        let mut conn = self.read().await?;
+        conn.rows(
             "SELECT seat_key, order_id, sold, expires_ms FROM seat_claims WHERE session_id = $1",
-        ))
-        .bind(session)
-        .fetch_all(&self.read)
-        .await
-        .map_err(db)?;
-        rows.iter()
-            .map(|r| {
-                let key: String = r.try_get("seat_key").map_err(db)?;
-                Ok(SeatClaim {
-                    seat: SeatKey::decode(&key)
-                        .ok_or_else(|| corrupt(format!("seat key {key}")))?,
-                    order_id: r.try_get("order_id").map_err(db)?,
-                    sold: r.try_get::<i64, _>("sold").map_err(db)? != 0,
-                    expires_ms: r.try_get("expires_ms").map_err(db)?,
-                })
+            &[session.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            let key = r.text("seat_key")?;
+            Ok(SeatClaim {
+                seat: SeatKey::decode(&key).ok_or_else(|| corrupt(format!("seat key {key}")))?,
+                order_id: r.int("order_id")?,
+                sold: r.int("sold")? != 0,
+                expires_ms: r.opt_int("expires_ms")?,
             })
-            .collect()
+        })
+        .collect()
     }
 
     async fn hold(&self, h: NewHold) -> Result<HoldOutcome, StoreError> {
-        let mut tx = self.write.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let new_total: i64 = h.tickets.iter().map(|t| t.price).sum();
         // A new order key (the common case) is created in one statement.
-        let inserted: Option<i64> = sqlx::query(&self.sql(
-            "INSERT INTO orders (partner_id, external_ref, venue_id, state, client_class, client_id, client_name, booking_fee, total, created_ms, updated_ms, expires_ms) VALUES ($1, $2, $3, 'in_progress', $4, $5, $6, $7, $8, $9, $9, $10) ON CONFLICT (partner_id, external_ref) DO NOTHING RETURNING id",
-        ))
-        .bind(h.partner_id)
-        .bind(h.external_ref.clone())
-        .bind(h.venue_id)
-        .bind(h.client.class.clone())
-        .bind(h.client.id.clone())
-        .bind(h.client.name.clone())
-        .bind(h.booking_fee)
-        .bind(h.booking_fee + new_total)
-        .bind(h.now_ms)
-        .bind(h.expires_ms)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?
-        .map(|r| r.try_get(0))
-        .transpose()
-        .map_err(db)?;
-        let existing = match inserted {
-            Some(_) => None,
-            None => Some(
-                sqlx::query(&self.sql(
-                    "SELECT id, state, venue_id, expires_ms, created_ms FROM orders WHERE partner_id = $1 AND external_ref = $2",
-                ))
-                .bind(h.partner_id)
-                .bind(h.external_ref.clone())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?,
-            ),
-        };
-        let (order_id, kept, created_ms) = match existing {
-            Some(r) => {
-                let id: i64 = r.try_get("id").map_err(db)?;
-                let state: String = r.try_get("state").map_err(db)?;
-                let state = OrderState::parse(&state).ok_or_else(|| corrupt(format!("order state {state}")))?;
-                let expires: Option<i64> = r.try_get("expires_ms").map_err(db)?;
-                let venue: i64 = r.try_get("venue_id").map_err(db)?;
+        let inserted = tx
+            .opt(
+                "INSERT INTO orders (partner_id, external_ref, venue_id, state, client_class, client_id, client_name, booking_fee, total, created_ms, updated_ms, expires_ms) VALUES ($1, $2, $3, 'in_progress', $4, $5, $6, $7, $8, $9, $9, $10) ON CONFLICT (partner_id, external_ref) DO NOTHING RETURNING id",
+                &[
+                    h.partner_id.into(),
+                    (&h.external_ref).into(),
+                    h.venue_id.into(),
+                    (&h.client.class).into(),
+                    (&h.client.id).into(),
+                    (&h.client.name).into(),
+                    h.booking_fee.into(),
+                    (h.booking_fee + new_total).into(),
+                    h.now_ms.into(),
+                    h.expires_ms.into(),
+                ],
+            )
+            .await?;
+        let (order_id, kept, created_ms) = match inserted {
+            Some(r) => (r.int("id")?, Vec::new(), h.now_ms),
+            None => {
+                let r = tx
+                    .one(
+                        "SELECT id, state, venue_id, expires_ms, created_ms FROM orders WHERE partner_id = $1 AND external_ref = $2",
+                        &[h.partner_id.into(), (&h.external_ref).into()],
+                    )
+                    .await?;
+                let id = r.int("id")?;
+                let state = order_state(&r)?;
                 match state {
-                    OrderState::Completed | OrderState::Failed => return Ok(HoldOutcome::OrderClosed),
+                    OrderState::Completed | OrderState::Failed => {
+                        return Ok(HoldOutcome::OrderClosed)
+                    }
                     OrderState::PaymentStarted => return Ok(HoldOutcome::OrderLocked),
                     _ => {}
                 }
-                let live = state == OrderState::InProgress && expires.is_some_and(|e| e >= h.now_ms);
-                if live && venue != h.venue_id {
+                let live = state == OrderState::InProgress
+                    && r.opt_int("expires_ms")?.is_some_and(|e| e >= h.now_ms);
+                if live && r.int("venue_id")? != h.venue_id {
                     return Ok(HoldOutcome::VenueMismatch);
                 }
                 let kept = if live {
                     // Replace this session's tickets; keep the rest, which live as long as the order.
-                    sqlx::query(&self.sql("DELETE FROM seat_claims WHERE order_id = $1 AND session_id = $2 AND sold = 0"))
-                        .bind(id)
-                        .bind(h.session_id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db)?;
-                    sqlx::query(&self.sql("DELETE FROM order_tickets WHERE order_id = $1 AND session_id = $2"))
-                        .bind(id)
-                        .bind(h.session_id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db)?;
-                    sqlx::query(&self.sql("UPDATE seat_claims SET expires_ms = $2 WHERE order_id = $1 AND sold = 0"))
-                        .bind(id)
-                        .bind(h.expires_ms)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db)?;
-                    self.tickets_of(&mut tx, id).await?
+                    tx.exec("DELETE FROM seat_claims WHERE order_id = $1 AND session_id = $2 AND sold = 0", &[id.into(), h.session_id.into()]).await?;
+                    tx.exec(
+                        "DELETE FROM order_tickets WHERE order_id = $1 AND session_id = $2",
+                        &[id.into(), h.session_id.into()],
+                    )
+                    .await?;
+                    tx.exec(
+                        "UPDATE seat_claims SET expires_ms = $2 WHERE order_id = $1 AND sold = 0",
+                        &[id.into(), h.expires_ms.into()],
+                    )
+                    .await?;
+                    tickets_of(&mut *tx, id).await?
                 } else {
                     // Expired or cancelled: start afresh under the same key.
-                    self.release_holds(&mut tx, id).await?;
-                    sqlx::query(&self.sql("DELETE FROM order_tickets WHERE order_id = $1"))
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db)?;
+                    release_holds(&mut *tx, id).await?;
+                    tx.exec(
+                        "DELETE FROM order_tickets WHERE order_id = $1",
+                        &[id.into()],
+                    )
+                    .await?;
                     Vec::new()
                 };
                 let total = h.booking_fee + new_total + kept.iter().map(|t| t.price).sum::<i64>();
-                sqlx::query(&self.sql(
+                tx.exec(
                     "UPDATE orders SET state = 'in_progress', venue_id = $2, client_class = $3, client_id = $4, client_name = $5, updated_ms = $6, expires_ms = $7, booking_fee = $8, total = $9 WHERE id = $1",
-                ))
-                .bind(id)
-                .bind(h.venue_id)
-                .bind(h.client.class.clone())
-                .bind(h.client.id.clone())
-                .bind(h.client.name.clone())
-                .bind(h.now_ms)
-                .bind(h.expires_ms)
-                .bind(h.booking_fee)
-                .bind(total)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-                (id, kept, r.try_get::<i64, _>("created_ms").map_err(db)?)
+                    &[
+                        id.into(),
+                        h.venue_id.into(),
+                        (&h.client.class).into(),
+                        (&h.client.id).into(),
+                        (&h.client.name).into(),
+                        h.now_ms.into(),
+                        h.expires_ms.into(),
+                        h.booking_fee.into(),
+                        total.into(),
+                    ],
+                )
+                .await?;
+                (id, kept, r.int("created_ms")?)
             }
-            None => (inserted.ok_or_else(|| corrupt("order neither inserted nor found"))?, Vec::new(), h.now_ms),
         };
         // Claim every seat in one conditional upsert: a seat is taken over only if nobody holds
         // it (no row), its hold ran out, or this order holds it already.
-        let seats: Vec<String> = h.tickets.iter().filter_map(|t| t.seat.map(|k| k.encode())).collect();
+        let seats: Vec<String> = h
+            .tickets
+            .iter()
+            .filter_map(|t| t.seat.map(|k| k.encode()))
+            .collect();
         if !seats.is_empty() {
-            let values: Vec<String> = (0..seats.len()).map(|i| format!("($1, ${}, $2, 0, $3)", i + 5)).collect();
-            let sql = self.sql(&format!(
+            let values: Vec<String> = (0..seats.len())
+                .map(|i| format!("($1, ${}, $2, 0, $3)", i + 5))
+                .collect();
+            let sql = format!(
                 "INSERT INTO seat_claims (session_id, seat_key, order_id, sold, expires_ms) VALUES {} \
                  ON CONFLICT (session_id, seat_key) DO UPDATE SET order_id = excluded.order_id, sold = 0, expires_ms = excluded.expires_ms \
                  WHERE seat_claims.sold = 0 AND (seat_claims.expires_ms < $4 OR seat_claims.order_id = excluded.order_id)",
                 values.join(", ")
-            ))
-            .into_owned();
-            let mut q = sqlx::query(&sql).bind(h.session_id).bind(order_id).bind(h.expires_ms).bind(h.now_ms);
-            for s in &seats {
-                q = q.bind(s.clone());
-            }
-            let claimed = q.execute(&mut *tx).await.map_err(db)?.rows_affected();
+            );
+            let mut params: Vec<Val> = vec![
+                h.session_id.into(),
+                order_id.into(),
+                h.expires_ms.into(),
+                h.now_ms.into(),
+            ];
+            params.extend(seats.iter().map(Val::from));
+            let claimed = tx.exec(&sql, &params).await?;
             if usize::try_from(claimed).ok() != Some(seats.len()) {
-                tx.rollback().await.map_err(db)?;
+                tx.rollback().await?;
                 return Ok(HoldOutcome::SeatsTaken);
             }
         }
@@ -866,32 +786,26 @@ impl Store for SqlStore {
         }
         let new = &tickets[tickets.len() - h.tickets.len()..];
         if !new.is_empty() {
-            let values: Vec<String> = (0..new.len())
-                .map(|i| {
-                    let b = i * 8 + 2;
-                    format!("($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7)
-                })
-                .collect();
-            let sql = self.sql(&format!(
+            let sql = format!(
                 "INSERT INTO order_tickets (order_id, seq, session_id, ticket_type, area_category, price, seat_key, row_name, seat_name) VALUES {}",
-                values.join(", ")
-            ))
-            .into_owned();
-            let mut q = sqlx::query(&sql).bind(order_id);
+                row_placeholders(new.len(), 8, 2, "$1, ")
+            );
+            let mut params: Vec<Val> = vec![order_id.into()];
             for t in new {
-                q = q
-                    .bind(i64::from(t.seq))
-                    .bind(t.session_id)
-                    .bind(t.ticket_type.clone())
-                    .bind(t.area_category.clone())
-                    .bind(t.price)
-                    .bind(t.seat.map(|k| k.encode()))
-                    .bind(t.row_name.clone())
-                    .bind(t.seat_name.clone());
+                params.extend([
+                    t.seq.into(),
+                    t.session_id.into(),
+                    (&t.ticket_type).into(),
+                    (&t.area_category).into(),
+                    t.price.into(),
+                    t.seat.map(|k| k.encode()).into(),
+                    (&t.row_name).into(),
+                    (&t.seat_name).into(),
+                ]);
             }
-            q.execute(&mut *tx).await.map_err(db)?;
+            tx.exec(&sql, &params).await?;
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         let total = h.booking_fee + tickets.iter().map(|t| t.price).sum::<i64>();
         Ok(HoldOutcome::Held(Order {
             id: order_id,
@@ -909,20 +823,21 @@ impl Store for SqlStore {
         }))
     }
 
-    async fn order_ref(&self, partner: PartnerId, external_ref: &str) -> Result<Option<(OrderId, OrderState)>, StoreError> {
-        let row = sqlx::query(&self.sql("SELECT id, state FROM orders WHERE partner_id = $1 AND external_ref = $2"))
-            .bind(partner)
-            .bind(external_ref.to_string())
-            .fetch_optional(&self.read)
-            .await
-            .map_err(db)?;
-        match row {
+    async fn order_ref(
+        &self,
+        partner: PartnerId,
+        external_ref: &str,
+    ) -> Result<Option<(OrderId, OrderState)>, StoreError> {
+        let mut conn = self.read().await?;
+        match conn
+            .opt(
+                "SELECT id, state FROM orders WHERE partner_id = $1 AND external_ref = $2",
+                &[partner.into(), external_ref.into()],
+            )
+            .await?
+        {
             None => Ok(None),
-            Some(r) => {
-                let state: String = r.try_get("state").map_err(db)?;
-                let state = OrderState::parse(&state).ok_or_else(|| corrupt(format!("order state {state}")))?;
-                Ok(Some((r.try_get("id").map_err(db)?, state)))
-            }
+            Some(r) => Ok(Some((r.int("id")?, order_state(&r)?))),
         }
     }
 
@@ -931,11 +846,11 @@ impl Store for SqlStore {
         partner: PartnerId,
         external_ref: &str,
     ) -> Result<Option<Order>, StoreError> {
-        let mut conn = self.read.acquire().await.map_err(db)?;
-        self.load_order(
-            &mut conn,
+        let mut conn = self.read().await?;
+        load_order(
+            &mut *conn,
             "partner_id = $1 AND external_ref = $2",
-            (partner, external_ref),
+            &[partner.into(), external_ref.into()],
         )
         .await
     }
@@ -946,76 +861,60 @@ impl Store for SqlStore {
         now_ms: Millis,
         expires_ms: Millis,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.write.begin().await.map_err(db)?;
-        let n = sqlx::query(&self.sql(
-            "UPDATE orders SET state = 'payment_started', updated_ms = $2, expires_ms = $3 WHERE id = $1 AND state IN ('in_progress', 'payment_started') AND expires_ms >= $2",
-        ))
-        .bind(order)
-        .bind(now_ms)
-        .bind(expires_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?
-        .rows_affected();
-        if n == 1 {
-            sqlx::query(
-                &self
-                    .sql("UPDATE seat_claims SET expires_ms = $2 WHERE order_id = $1 AND sold = 0"),
+        let mut tx = self.write().await?;
+        let n = tx
+            .exec(
+                "UPDATE orders SET state = 'payment_started', updated_ms = $2, expires_ms = $3 WHERE id = $1 AND state IN ('in_progress', 'payment_started') AND expires_ms >= $2",
+                &[order.into(), now_ms.into(), expires_ms.into()],
             )
-            .bind(order)
-            .bind(expires_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            .await?;
+        if n == 1 {
+            tx.exec(
+                "UPDATE seat_claims SET expires_ms = $2 WHERE order_id = $1 AND sold = 0",
+                &[order.into(), expires_ms.into()],
+            )
+            .await?;
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(n == 1)
     }
 
     async fn cancel(&self, order: OrderId, now_ms: Millis) -> Result<CancelOutcome, StoreError> {
-        let mut tx = self.write.begin().await.map_err(db)?;
-        let state: Option<String> =
-            sqlx::query(&self.sql("SELECT state FROM orders WHERE id = $1"))
-                .bind(order)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db)?
-                .map(|r| r.try_get(0))
-                .transpose()
-                .map_err(db)?;
-        let outcome = match state.as_deref().and_then(OrderState::parse) {
+        let mut tx = self.write().await?;
+        let state = match tx
+            .opt("SELECT state FROM orders WHERE id = $1", &[order.into()])
+            .await?
+        {
+            Some(r) => Some(order_state(&r)?),
+            None => None,
+        };
+        let outcome = match state {
             Some(OrderState::Completed) => CancelOutcome::AlreadyCompleted,
             Some(s) if s.is_open() => {
-                sqlx::query(&self.sql(
+                tx.exec(
                     "UPDATE orders SET state = 'cancelled', updated_ms = $2, expires_ms = NULL WHERE id = $1 AND state IN ('in_progress', 'payment_started')",
-                ))
-                .bind(order)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-                self.release_holds(&mut tx, order).await?;
+                    &[order.into(), now_ms.into()],
+                )
+                .await?;
+                release_holds(&mut *tx, order).await?;
                 CancelOutcome::Cancelled
             }
             _ => CancelOutcome::NothingToCancel,
         };
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(outcome)
     }
 
     async fn fail(&self, order: OrderId, now_ms: Millis) -> Result<bool, StoreError> {
-        let mut tx = self.write.begin().await.map_err(db)?;
-        let n = sqlx::query(&self.sql(
-            "UPDATE orders SET state = 'failed', updated_ms = $2, expires_ms = NULL WHERE id = $1 AND state IN ('in_progress', 'payment_started')",
-        ))
-        .bind(order)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?
-        .rows_affected();
-        self.release_holds(&mut tx, order).await?;
-        tx.commit().await.map_err(db)?;
+        let mut tx = self.write().await?;
+        let n = tx
+            .exec(
+                "UPDATE orders SET state = 'failed', updated_ms = $2, expires_ms = NULL WHERE id = $1 AND state IN ('in_progress', 'payment_started')",
+                &[order.into(), now_ms.into()],
+            )
+            .await?;
+        release_holds(&mut *tx, order).await?;
+        tx.commit().await?;
         Ok(n == 1)
     }
 
@@ -1036,21 +935,19 @@ impl Store for SqlStore {
         venue: VenueId,
         number: i64,
     ) -> Result<Option<Booking>, StoreError> {
-        let mut conn = self.read.acquire().await.map_err(db)?;
-        Ok(self
-            .load_booking(
-                &mut conn,
-                "b.venue_id = $1 AND b.number = $2",
-                Bind::IdId(venue, number),
-            )
-            .await?
-            .pop())
+        let mut conn = self.read().await?;
+        Ok(load_bookings(
+            &mut *conn,
+            "b.venue_id = $1 AND b.number = $2",
+            &[venue.into(), number.into()],
+        )
+        .await?
+        .pop())
     }
 
     async fn booking_by_code(&self, code: &str) -> Result<Option<Booking>, StoreError> {
-        let mut conn = self.read.acquire().await.map_err(db)?;
-        Ok(self
-            .load_booking(&mut conn, "b.code = $1", Bind::Text(code))
+        let mut conn = self.read().await?;
+        Ok(load_bookings(&mut *conn, "b.code = $1", &[code.into()])
             .await?
             .pop())
     }
@@ -1060,11 +957,11 @@ impl Store for SqlStore {
         partner: PartnerId,
         external_ref: &str,
     ) -> Result<Vec<Booking>, StoreError> {
-        let mut conn = self.read.acquire().await.map_err(db)?;
-        self.load_booking(
-            &mut conn,
+        let mut conn = self.read().await?;
+        load_bookings(
+            &mut *conn,
             "o.partner_id = $1 AND o.external_ref = $2",
-            Bind::IdText(partner, external_ref),
+            &[partner.into(), external_ref.into()],
         )
         .await
     }
@@ -1075,36 +972,31 @@ impl Store for SqlStore {
         reason: &str,
         now_ms: Millis,
     ) -> Result<RefundOutcome, StoreError> {
-        let mut tx = self.write.begin().await.map_err(db)?;
-        let n = sqlx::query(&self.sql(
-            "UPDATE bookings SET state = 'refunded', refunded_ms = $2, refund_reason = $3 WHERE id = $1 AND state = 'paid' AND collected = 0",
-        ))
-        .bind(booking)
-        .bind(now_ms)
-        .bind(reason.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?
-        .rows_affected();
-        let b = self
-            .load_booking(&mut tx, "b.id = $1", Bind::Id(booking))
+        let mut tx = self.write().await?;
+        let n = tx
+            .exec(
+                "UPDATE bookings SET state = 'refunded', refunded_ms = $2, refund_reason = $3 WHERE id = $1 AND state = 'paid' AND collected = 0",
+                &[booking.into(), now_ms.into(), reason.into()],
+            )
+            .await?;
+        let b = load_bookings(&mut *tx, "b.id = $1", &[booking.into()])
             .await?
             .pop()
             .ok_or_else(|| corrupt("booking vanished"))?;
         if n != 1 {
-            tx.rollback().await.map_err(db)?;
+            tx.rollback().await?;
             return Ok(if b.state == BookingState::Refunded {
                 RefundOutcome::AlreadyRefunded
             } else {
                 RefundOutcome::Collected
             });
         }
-        sqlx::query(&self.sql("DELETE FROM seat_claims WHERE order_id = $1"))
-            .bind(b.order.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        tx.exec(
+            "DELETE FROM seat_claims WHERE order_id = $1",
+            &[b.order.id.into()],
+        )
+        .await?;
+        tx.commit().await?;
         Ok(RefundOutcome::Refunded(Box::new(b)))
     }
 
@@ -1113,20 +1005,17 @@ impl Store for SqlStore {
         booking: BookingId,
         _now_ms: Millis,
     ) -> Result<CollectOutcome, StoreError> {
-        let mut tx = self.write.begin().await.map_err(db)?;
-        sqlx::query(
-            &self.sql("UPDATE bookings SET collected = 1 WHERE id = $1 AND state = 'paid'"),
+        let mut tx = self.write().await?;
+        tx.exec(
+            "UPDATE bookings SET collected = 1 WHERE id = $1 AND state = 'paid'",
+            &[booking.into()],
         )
-        .bind(booking)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        let b = self
-            .load_booking(&mut tx, "b.id = $1", Bind::Id(booking))
+        .await?;
+        let b = load_bookings(&mut *tx, "b.id = $1", &[booking.into()])
             .await?
             .pop()
             .ok_or_else(|| corrupt("booking vanished"))?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(if b.state == BookingState::Refunded {
             CollectOutcome::Refunded
         } else {
@@ -1135,25 +1024,43 @@ impl Store for SqlStore {
     }
 
     async fn expire_orders(&self, now_ms: Millis) -> Result<Vec<SessionId>, StoreError> {
-        let mut tx = self.write.begin().await.map_err(db)?;
-        let ids: Vec<i64> = sqlx::query(&self.sql(
-            "UPDATE orders SET state = 'expired', updated_ms = $1 WHERE state = 'in_progress' AND expires_ms < $1 RETURNING id",
-        ))
-        .bind(now_ms)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(|r| r.try_get::<i64, _>(0))
-        .collect::<Result<_, _>>()
-        .map_err(db)?;
+        let mut tx = self.write().await?;
+        let ids: Vec<i64> = tx
+            .rows("UPDATE orders SET state = 'expired', updated_ms = $1 WHERE state = 'in_progress' AND expires_ms < $1 RETURNING id", &[now_ms.into()])
+            .await?
+            .iter()
+            .map(|r| r.int("id"))
+            .collect::<Result<_, _>>()?;
         let mut sessions = Vec::new();
         for id in ids {
-            sessions.extend(self.release_holds(&mut tx, id).await?);
+            sessions.extend(release_holds(&mut *tx, id).await?);
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         sessions.sort_unstable();
         sessions.dedup();
         Ok(sessions)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_understood_and_redacted() {
+        assert_eq!(sqlite_path("sqlite:///tmp/a.db?mode=rwc"), "/tmp/a.db");
+        assert_eq!(sqlite_path("sqlite:rel.db"), "rel.db");
+        assert_eq!(Dialect::of_url("postgresql://x/y"), Some(Dialect::Postgres));
+        assert_eq!(Dialect::of_url("mysql://x"), None);
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn placeholders_for_multi_row_inserts() {
+        assert_eq!(
+            row_placeholders(2, 2, 2, "$1, "),
+            "($1, $2, $3), ($1, $4, $5)"
+        );
     }
 }
