@@ -38,7 +38,7 @@ async fn catalog_apply_twice_changes_nothing_the_second_time() {
     };
     let first = run();
     assert!(
-        first.contains("catalogue applied: 7 document(s) changed"),
+        first.contains("catalogue applied: 13 document(s) changed"),
         "{first}"
     );
     assert_eq!(run(), "catalogue applied: 0 document(s) changed\n");

@@ -61,9 +61,23 @@ pub struct Venue {
     /// City.
     #[serde(default)]
     pub city: String,
+    /// National statistics area code of the city, e.g. `"440100"`.
+    #[serde(default)]
+    pub city_code: String,
     /// Minutes after a session's start until which it may still be sold (negative: before).
     #[serde(default)]
     pub sales_cutoff_minutes: i64,
+    /// Refunds are possible until this many minutes before a session starts (`None`: no refunds
+    /// through partners).
+    #[serde(default)]
+    pub refund_before_minutes: Option<i64>,
+    /// Most refunds allowed per session (`None`: unlimited).
+    #[serde(default)]
+    pub refund_limit_per_session: Option<i64>,
+    /// The venue's identifiers in partner protocols that name venues their own way, by
+    /// protocol (e.g. `yueke` → `"888"`).
+    #[serde(default)]
+    pub links: std::collections::BTreeMap<String, String>,
     /// Screens / halls.
     #[serde(default)]
     pub screens: Vec<Screen>,
@@ -104,6 +118,12 @@ pub struct Screen {
     /// Alternative-language name.
     #[serde(default)]
     pub name_alt: String,
+    /// Hall type as the venue classifies it (e.g. `N` normal, `I` IMAX, `Y` VIP).
+    #[serde(default)]
+    pub kind: String,
+    /// Date from which this seat layout is in force.
+    #[serde(default)]
+    pub layout_effective_date: Option<chrono::NaiveDate>,
     /// Seating areas; each has its own grid and price category.
     #[serde(default)]
     pub areas: Vec<Area>,
@@ -479,6 +499,7 @@ pub struct Catalog {
     session_by_code: HashMap<(VenueId, String), usize>,
     session_by_id: HashMap<SessionId, usize>,
     partner_by_credential: HashMap<(String, String), usize>,
+    venue_by_link: HashMap<(String, String), usize>,
 }
 
 impl Catalog {
@@ -495,6 +516,9 @@ impl Catalog {
         for (i, v) in c.venues.iter().enumerate() {
             c.venue_by_code.insert(v.code.clone(), i);
             c.venue_by_id.insert(v.id, i);
+            for (protocol, id) in &v.links {
+                c.venue_by_link.insert((protocol.clone(), id.clone()), i);
+            }
         }
         for (i, s) in c.sessions.iter().enumerate() {
             c.session_by_code.insert((s.venue_id, s.code.clone()), i);
@@ -515,6 +539,12 @@ impl Catalog {
     /// A venue by id.
     pub fn venue_by_id(&self, id: VenueId) -> Option<&Arc<Venue>> {
         self.venue_by_id.get(&id).map(|&i| &self.venues[i])
+    }
+    /// A venue by its identifier in a protocol (see [`Venue::links`]).
+    pub fn venue_by_link(&self, protocol: &str, id: &str) -> Option<&Arc<Venue>> {
+        self.venue_by_link
+            .get(&(protocol.to_string(), id.to_string()))
+            .map(|&i| &self.venues[i])
     }
     /// A session by venue and code.
     pub fn session(&self, venue: VenueId, code: &str) -> Option<&Arc<Session>> {

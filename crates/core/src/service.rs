@@ -196,6 +196,8 @@ pub struct HoldRequest {
     pub allow_price_override: bool,
     /// A loyalty member is validated on this order.
     pub member_validated: bool,
+    /// How long the hold lasts (`None`: the configured hold lifetime).
+    pub lifetime: Option<Duration>,
 }
 
 /// One payment line as the partner reports it.
@@ -752,7 +754,11 @@ impl Boxoffice {
                 tickets: build(&seats),
                 booking_fee: fee,
                 now_ms: now,
-                expires_ms: now + self.settings.hold_lifetime.num_milliseconds(),
+                expires_ms: now
+                    + req
+                        .lifetime
+                        .unwrap_or(self.settings.hold_lifetime)
+                        .num_milliseconds(),
             };
             match self.store.hold(hold).await? {
                 HoldOutcome::Held(order) => {
@@ -787,6 +793,23 @@ impl Boxoffice {
             }
         }
         Ok(order)
+    }
+
+    /// A partner's order by its id (as an adapter encoded it in a wire identifier).
+    pub async fn order_by_id(
+        &self,
+        partner: &Partner,
+        id: i64,
+    ) -> Result<Option<Order>, StoreError> {
+        let order = self
+            .store
+            .order_by_id(id)
+            .await?
+            .filter(|o| o.partner_id == partner.id);
+        match order {
+            Some(o) => self.order(partner, &o.external_ref).await,
+            None => Ok(None),
+        }
     }
 
     /// Marks an open order as being paid. Returns false when there is no open order with tickets.

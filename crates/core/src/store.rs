@@ -170,6 +170,8 @@ pub trait Store: Send + Sync + 'static {
         partner: PartnerId,
         external_ref: &str,
     ) -> Result<Option<(OrderId, OrderState)>, StoreError>;
+    /// An order by its id.
+    async fn order_by_id(&self, id: OrderId) -> Result<Option<Order>, StoreError>;
     /// A partner's order by its key.
     async fn order(
         &self,

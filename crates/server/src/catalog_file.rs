@@ -54,7 +54,15 @@ struct VenueDoc {
     #[serde(default)]
     city: String,
     #[serde(default)]
+    city_code: String,
+    #[serde(default)]
     sales_cutoff_minutes: i64,
+    #[serde(default)]
+    refund_before_minutes: Option<i64>,
+    #[serde(default)]
+    refund_limit_per_session: Option<i64>,
+    #[serde(default)]
+    links: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     screen: Vec<ScreenDoc>,
     #[serde(default)]
@@ -72,6 +80,10 @@ struct ScreenDoc {
     name: String,
     #[serde(default)]
     name_alt: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    layout_effective_date: Option<NaiveDate>,
     #[serde(default)]
     area: Vec<AreaDoc>,
 }
@@ -164,6 +176,12 @@ impl CatalogFile {
                     number: s.number,
                     name: s.name,
                     name_alt: s.name_alt,
+                    kind: if s.kind.is_empty() {
+                        "N".into()
+                    } else {
+                        s.kind
+                    },
+                    layout_effective_date: s.layout_effective_date,
                     areas,
                 });
             }
@@ -194,7 +212,11 @@ impl CatalogFile {
                 email: v.email,
                 address: v.address,
                 city: v.city,
+                city_code: v.city_code,
                 sales_cutoff_minutes: v.sales_cutoff_minutes,
+                refund_before_minutes: v.refund_before_minutes,
+                refund_limit_per_session: v.refund_limit_per_session,
+                links: v.links,
                 screens,
                 films: v.film,
                 ticket_types: v.ticket_type,

@@ -53,6 +53,44 @@ pub struct Config {
     /// Vista Connect options.
     #[serde(default)]
     pub vista: VistaConfig,
+    /// Yueke cloud options.
+    #[serde(default)]
+    pub yueke: YuekeConfig,
+}
+
+/// Yueke cloud options.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YuekeConfig {
+    /// Accepted distance, in seconds, between a request's `timestamp` and the server clock.
+    #[serde(default = "default_timestamp_window")]
+    pub timestamp_window_seconds: i64,
+    /// Minutes a seat lock lasts before its seats return to sale.
+    #[serde(default = "default_lock_minutes")]
+    pub lock_minutes: i64,
+    /// Most seats in one lock.
+    #[serde(default = "default_max_seats_per_lock")]
+    pub max_seats_per_lock: usize,
+}
+
+impl Default for YuekeConfig {
+    fn default() -> Self {
+        YuekeConfig {
+            timestamp_window_seconds: default_timestamp_window(),
+            lock_minutes: default_lock_minutes(),
+            max_seats_per_lock: default_max_seats_per_lock(),
+        }
+    }
+}
+
+fn default_timestamp_window() -> i64 {
+    600
+}
+fn default_lock_minutes() -> i64 {
+    15
+}
+fn default_max_seats_per_lock() -> usize {
+    6
 }
 
 /// Vista Connect options.
@@ -89,7 +127,7 @@ fn default_synchronous() -> String {
     "NORMAL".into()
 }
 
-const SECTIONS: &[&str] = &["vista"];
+const SECTIONS: &[&str] = &["vista", "yueke"];
 
 /// Keys an environment variable may override: `BOXOFFICE_<KEY>` or `BOXOFFICE_<SECTION>_<KEY>`.
 /// Other `BOXOFFICE_*` variables (test settings, for instance) are not configuration.
@@ -104,6 +142,9 @@ const KEYS: &[&str] = &[
     "max_connections",
     "sqlite_synchronous",
     "vista_anonymous_partner",
+    "yueke_timestamp_window_seconds",
+    "yueke_lock_minutes",
+    "yueke_max_seats_per_lock",
 ];
 
 impl Config {

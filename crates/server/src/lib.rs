@@ -13,6 +13,7 @@ use boxoffice_core::service::Settings;
 use boxoffice_core::Boxoffice;
 use boxoffice_store::{SqlStore, StoreOptions};
 use boxoffice_vista::{Vista, VistaOptions};
+use boxoffice_yueke::{Yueke, YuekeOptions};
 use catalog_file::CatalogFile;
 use config::Config;
 use std::future::Future;
@@ -81,9 +82,23 @@ impl App {
                 ..VistaOptions::default()
             },
         );
+        let yueke = Yueke::new(
+            self.service.clone(),
+            YuekeOptions {
+                timestamp_window_ms: self
+                    .config
+                    .yueke
+                    .timestamp_window_seconds
+                    .saturating_mul(1000),
+                lock_lifetime: chrono::Duration::minutes(self.config.yueke.lock_minutes),
+                max_seats_per_lock: self.config.yueke.max_seats_per_lock,
+                ..YuekeOptions::default()
+            },
+        );
         Router::new()
             .route("/healthz", get(|| async { "ok" }))
             .merge(boxoffice_vista::router(vista))
+            .merge(boxoffice_yueke::router(yueke))
     }
 }
 

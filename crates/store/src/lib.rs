@@ -841,6 +841,11 @@ impl Store for SqlStore {
         }
     }
 
+    async fn order_by_id(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
+        let mut conn = self.read().await?;
+        load_order(&mut *conn, "id = $1", &[id.into()]).await
+    }
+
     async fn order(
         &self,
         partner: PartnerId,

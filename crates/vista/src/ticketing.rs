@@ -313,6 +313,7 @@ pub async fn add_tickets(
         order_booking_fee: req.order_fee,
         allow_price_override: caller.allow_price_override,
         member_validated: false,
+        lifetime: None,
     };
     let result = vista.svc.hold(hold).await;
     let (code, text) = match &result {

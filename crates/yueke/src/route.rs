@@ -1,0 +1,211 @@
+//! `/route`: one endpoint for every API. Parses the common parameters from the query string
+//! and/or a form body, authenticates the channel (signature, timestamp window, granted API) and
+//! dispatches on `api`.
+
+use crate::codes::{self, SysCode};
+use crate::wire::{self, Data};
+use crate::{base, lock, Caller, Yueke};
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+use boxoffice_core::catalog::Partner;
+use std::sync::Arc;
+
+/// Every API this front end serves, by wire name.
+pub const APIS: &[&str] = &[
+    "ykse.partner.cinema.getCinemas",
+    "ykse.partner.schedule.getSchedules",
+    "ykse.partner.seat.getSeats",
+    "ykse.partner.seat.getScheduleAreaSeats",
+    "ykse.partner.seat.getScheduleSoldSeats",
+    "ykse.partner.seat.lockSeats",
+    "ykse.partner.seat.releaseSeats",
+];
+
+/// Decodes `a=b&c=d` form text; `keep_plus` keeps a literal `+` instead of reading it as a
+/// space (G-SIG-4).
+fn decode(raw: &str, keep_plus: bool) -> Vec<(String, String)> {
+    let raw = if keep_plus {
+        raw.replace('+', "%2B")
+    } else {
+        raw.to_string()
+    };
+    form_urlencoded::parse(raw.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .filter(|(k, _)| !k.is_empty())
+        .collect()
+}
+
+struct Params {
+    /// Decoded parameters (`+` as space).
+    list: Vec<(String, String)>,
+    /// The same with `+` kept, for the signature fallback.
+    plus_kept: Vec<(String, String)>,
+}
+
+impl Params {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.list
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn verify(p: &[(String, String)], secret: &str, given: &str) -> bool {
+    let all: Vec<(&str, &str)> = p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    if crate::sign::verify(&all, secret, given) {
+        return true;
+    }
+    // G-SIG-3: a caller may have left empty-valued parameters out of its signature.
+    let non_empty: Vec<(&str, &str)> = all.iter().copied().filter(|(_, v)| !v.is_empty()).collect();
+    non_empty.len() != all.len() && crate::sign::verify(&non_empty, secret, given)
+}
+
+/// `GET|POST /route`.
+pub async fn route(
+    State(yk): State<Arc<Yueke>>,
+    RawQuery(query): RawQuery,
+    body: Body,
+) -> Response {
+    let body = match axum::body::to_bytes(body, yk.opts.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => return wire::system_error("", "", codes::INVALID_VALUE),
+    };
+    let query = query.unwrap_or_default();
+    let body_text = String::from_utf8_lossy(&body);
+    let raw = match (query.is_empty(), body_text.trim().is_empty()) {
+        (false, false) => format!("{query}&{}", body_text.trim()),
+        (true, false) => body_text.trim().to_string(),
+        _ => query,
+    };
+    let params = Params {
+        list: decode(&raw, false),
+        plus_kept: decode(&raw, true),
+    };
+    let api = params.get("api").unwrap_or("").to_string();
+    let v = params.get("v").unwrap_or("").to_string();
+    let fail = |code: SysCode| wire::system_error(&api, &v, code);
+    let mut names: Vec<&str> = params.list.iter().map(|(k, _)| k.as_str()).collect();
+    names.sort_unstable();
+    if names.windows(2).any(|w| w[0] == w[1]) {
+        return fail(codes::INVALID_VALUE);
+    }
+    for required in ["api", "v", "channelCode", "timestamp", "sign"] {
+        if params.get(required).is_none_or(|x| x.trim().is_empty()) {
+            return fail(codes::PARAMETER_EMPTY);
+        }
+    }
+    if v != "1.0" || !APIS.contains(&api.as_str()) {
+        return fail(codes::INVALID_API);
+    }
+    let catalog = yk.svc.catalog();
+    let channel = params.get("channelCode").unwrap_or("");
+    let Some(partner) = catalog
+        .partner_by_credential(crate::PROTOCOL, channel)
+        .cloned()
+    else {
+        return fail(codes::INVALID_CHANNEL_CODE);
+    };
+    let Some(cred) = partner.credential(crate::PROTOCOL).cloned() else {
+        return fail(codes::INVALID_CHANNEL_CODE);
+    };
+    let secret = cred.secret.clone().unwrap_or_default();
+    let sign = params.get("sign").unwrap_or("");
+    let unsigned: Vec<(String, String)> = params
+        .list
+        .iter()
+        .filter(|(k, _)| k != "sign")
+        .cloned()
+        .collect();
+    let unsigned_plus: Vec<(String, String)> = params
+        .plus_kept
+        .iter()
+        .filter(|(k, _)| k != "sign")
+        .cloned()
+        .collect();
+    let (signed_ok, data_text) = if verify(&unsigned, &secret, sign) {
+        (true, params.get("data").map(str::to_string))
+    } else if raw.contains('+') && verify(&unsigned_plus, &secret, sign) {
+        (
+            true,
+            params
+                .plus_kept
+                .iter()
+                .find(|(k, _)| k == "data")
+                .map(|(_, v)| v.clone()),
+        )
+    } else {
+        (false, None)
+    };
+    if !signed_ok {
+        return fail(codes::INVALID_SIGN);
+    }
+    let ts = params.get("timestamp").unwrap_or("");
+    let Some(ts) = ts
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|_| ts.trim().len() == 13)
+    else {
+        return fail(codes::INVALID_VALUE);
+    };
+    if (yk.svc.now_ms() - ts).abs() > yk.opts.timestamp_window_ms {
+        return fail(codes::TIMESTAMP_EXPIRED);
+    }
+    if !granted(&cred, &api) {
+        return fail(codes::INVALID_AUTHENTICATION);
+    }
+    let data = match data_text.as_deref().map(str::trim) {
+        None | Some("") => Data::default(),
+        Some(t) => match serde_json::from_str::<serde_json::Value>(t) {
+            Ok(serde_json::Value::Object(m)) => Data(m),
+            _ => return fail(codes::INVALID_VALUE),
+        },
+    };
+    let ticket_type = cred
+        .options
+        .get("ticket_type")
+        .and_then(|t| t.as_str())
+        .map(str::to_string);
+    let caller = Caller {
+        partner,
+        ticket_type,
+        api: api.clone(),
+        v: v.clone(),
+    };
+    dispatch(&yk, &caller, &data).await
+}
+
+/// Whether the channel's credential grants an API (`apis` option: names, or `"*"`).
+fn granted(cred: &boxoffice_core::catalog::Credential, api: &str) -> bool {
+    match cred.options.get("apis").and_then(|a| a.as_array()) {
+        None => false,
+        Some(list) => list
+            .iter()
+            .filter_map(|x| x.as_str())
+            .any(|x| x == "*" || x == api),
+    }
+}
+
+async fn dispatch(yk: &Yueke, c: &Caller, data: &Data) -> Response {
+    match c.api.as_str() {
+        "ykse.partner.cinema.getCinemas" => base::get_cinemas(yk, c).await,
+        "ykse.partner.schedule.getSchedules" => base::get_schedules(yk, c, data).await,
+        "ykse.partner.seat.getSeats" => base::get_seats(yk, c, data).await,
+        "ykse.partner.seat.getScheduleAreaSeats" => {
+            base::get_schedule_area_seats(yk, c, data).await
+        }
+        "ykse.partner.seat.getScheduleSoldSeats" => {
+            base::get_schedule_sold_seats(yk, c, data).await
+        }
+        "ykse.partner.seat.lockSeats" => lock::lock_seats(yk, c, data).await,
+        "ykse.partner.seat.releaseSeats" => lock::release_seats(yk, c, data).await,
+        _ => wire::system_error(&c.api, &c.v, codes::INVALID_API),
+    }
+}
+
+/// Whether a partner may sell at a venue.
+pub(crate) fn bound(partner: &Partner, venue_code: &str) -> bool {
+    partner.may_sell(venue_code)
+}

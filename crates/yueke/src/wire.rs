@@ -1,0 +1,168 @@
+//! Yueke wire conventions: the `{api, v, retCode, retMsg, data}` envelope, the business result
+//! `B` (`{bizCode, bizMsg, data | dataList}`), lenient reading of the `data` JSON, money as
+//! two-decimal yuan strings from integer fen, and `yyyy-MM-dd HH:mm:ss` times.
+
+use crate::codes::{BizCode, SysCode};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde_json::{json, Map, Value};
+
+/// A system-level failure: the envelope without `data` (G-ENV-1).
+pub fn system_error(api: &str, v: &str, code: SysCode) -> Response {
+    respond(&json!({"api": api, "v": v, "retCode": code.code, "retMsg": code.msg}))
+}
+
+/// A business result with an object payload (`B.data`), or none.
+pub fn object(api: &str, v: &str, code: BizCode, data: Option<Value>) -> Response {
+    let mut b = Map::new();
+    b.insert("bizCode".into(), code.code.into());
+    b.insert("bizMsg".into(), code.msg.into());
+    if let Some(d) = data {
+        b.insert("data".into(), d);
+    }
+    envelope(api, v, Value::Object(b))
+}
+
+/// A business result with a list payload (`B.dataList`).
+pub fn list(api: &str, v: &str, code: BizCode, items: Vec<Value>) -> Response {
+    envelope(
+        api,
+        v,
+        json!({"bizCode": code.code, "bizMsg": code.msg, "dataList": items}),
+    )
+}
+
+/// A business failure (no payload).
+pub fn failure(api: &str, v: &str, code: BizCode) -> Response {
+    object(api, v, code, None)
+}
+
+fn envelope(api: &str, v: &str, b: Value) -> Response {
+    respond(&json!({"api": api, "v": v, "retCode": "0", "retMsg": "success", "data": b}))
+}
+
+fn respond(v: &Value) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
+        serde_json::to_vec(v).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+/// Fen as yuan with exactly two decimals: 3500 → `"35.00"`.
+pub fn money(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let f = fen.abs();
+    format!("{sign}{}.{:02}", f / 100, f % 100)
+}
+
+/// Parses yuan with at most two decimals (`"10"`, `"9.9"`, `"10.00"`) into fen.
+pub fn parse_money(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (neg, s) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s),
+    };
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.is_empty()
+        || !int.chars().all(|c| c.is_ascii_digit())
+        || frac.len() > 2
+        || !frac.chars().all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let yuan: i64 = int.parse().ok()?;
+    let cents: i64 = format!("{frac:0<2}").parse().ok()?;
+    let v = yuan.checked_mul(100)?.checked_add(cents)?;
+    Some(if neg { -v } else { v })
+}
+
+/// Parses a business date `yyyy-MM-dd`, also accepting unpadded `yyyy-M-d` (G-TIME-1).
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let mut it = s.trim().split('-');
+    let (y, m, d) = (
+        it.next()?.parse().ok()?,
+        it.next()?.parse().ok()?,
+        it.next()?.parse().ok()?,
+    );
+    if it.next().is_some() {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y, m, d)
+}
+
+/// The business parameters (`data`), read leniently: strings or numbers for scalars, arrays
+/// also as JSON text (G-DATA-2).
+#[derive(Debug, Clone, Default)]
+pub struct Data(pub Map<String, Value>);
+
+/// A business parameter that is present but malformed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadParam;
+
+impl Data {
+    /// A scalar as text; `None` when absent, null or blank.
+    pub fn str(&self, name: &str) -> Result<Option<String>, BadParam> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(Value::Bool(b)) => Ok(Some(b.to_string())),
+            Some(_) => Err(BadParam),
+        }
+    }
+    /// An array, given as JSON or as JSON text; `None` when absent.
+    pub fn array(&self, name: &str) -> Result<Option<Vec<Value>>, BadParam> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(a)) => Ok(Some(a.clone())),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+                Ok(Value::Array(a)) => Ok(Some(a)),
+                _ => Err(BadParam),
+            },
+            Some(_) => Err(BadParam),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_round_trips() {
+        assert_eq!(money(3500), "35.00");
+        assert_eq!(money(5), "0.05");
+        assert_eq!(money(-120), "-1.20");
+        assert_eq!(parse_money("9.9"), Some(990));
+        assert_eq!(parse_money("999"), Some(99900));
+        assert_eq!(parse_money("10.00"), Some(1000));
+        assert_eq!(parse_money("1.234"), None);
+        assert_eq!(parse_money("abc"), None);
+        assert_eq!(parse_money(".5"), None);
+    }
+
+    #[test]
+    fn dates_accept_unpadded_forms() {
+        assert_eq!(parse_date("2016-01-5"), NaiveDate::from_ymd_opt(2016, 1, 5));
+        assert_eq!(
+            parse_date("2016-01-05"),
+            NaiveDate::from_ymd_opt(2016, 1, 5)
+        );
+        assert_eq!(parse_date("2016-13-05"), None);
+        assert_eq!(parse_date("20160105"), None);
+    }
+
+    #[test]
+    fn arrays_may_arrive_as_text() {
+        let d =
+            Data(serde_json::from_str(r#"{"a":["x"],"b":"[\"y\"]","c":"nope","n":12}"#).unwrap());
+        assert_eq!(d.array("a").unwrap().unwrap().len(), 1);
+        assert_eq!(d.array("b").unwrap().unwrap()[0], "y");
+        assert_eq!(d.array("c"), Err(BadParam));
+        assert_eq!(d.str("n").unwrap().as_deref(), Some("12"));
+    }
+}
