@@ -16,11 +16,9 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 fn result(code: Code, text: Option<&str>) -> Value {
-    let text = match (text, code) {
-        (Some(t), _) => Value::String(t.to_string()),
-        (None, c) if c == codes::OK => Value::Null,
-        (None, c) => Value::String(c.description().to_string()),
-    };
+    let text = text
+        .map(|t| Value::String(t.to_string()))
+        .unwrap_or_else(|| code.error_description());
     json!({"ErrorDescription": text, "ResultCode": code.0})
 }
 
@@ -162,12 +160,9 @@ fn render_booking(vista: &Vista, b: &Booking) -> Value {
 }
 
 fn single_booking(code: Code, booking: Value) -> Response {
-    let text = if code == codes::OK {
-        Value::Null
-    } else {
-        json!(code.description())
-    };
-    json_response(&json!({"Booking": booking, "ErrorDescription": text, "ResultCode": code.0}))
+    json_response(
+        &json!({"Booking": booking, "ErrorDescription": code.error_description(), "ResultCode": code.0}),
+    )
 }
 
 /// GetSingleBooking: a completed booking with its tickets' collection and refund status.
@@ -270,12 +265,9 @@ pub async fn refund_booking(
 }
 
 fn collect_response(code: Code, pickup: Value) -> Response {
-    let text = if code == codes::OK {
-        Value::Null
-    } else {
-        json!(code.description())
-    };
-    json_response(&json!({"ErrorDescription": text, "PickupNumber": pickup, "Result": code.0}))
+    json_response(
+        &json!({"ErrorDescription": code.error_description(), "PickupNumber": pickup, "Result": code.0}),
+    )
 }
 
 /// MarkBookingAsCollected: marks a booking's tickets printed (collected); refunds are then

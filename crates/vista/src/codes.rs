@@ -109,6 +109,14 @@ pub const TABLE: &[(i64, &str, &str)] = &[
 ];
 
 impl Code {
+    /// `ErrorDescription` for this code: `null` on success, else the documented description.
+    pub fn error_description(self) -> serde_json::Value {
+        if self == OK {
+            serde_json::Value::Null
+        } else {
+            serde_json::Value::String(self.description().to_string())
+        }
+    }
     /// The documented description (empty for an unknown code).
     pub fn description(self) -> &'static str {
         TABLE

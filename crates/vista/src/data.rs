@@ -37,14 +37,6 @@ pub(crate) fn find_session(
     Some((venue, session))
 }
 
-fn error_description(code: Code) -> Value {
-    if code == OK {
-        Value::Null
-    } else {
-        Value::String(code.description().to_string())
-    }
-}
-
 /// GetTicketsForSession: the ticket types the caller's channel may sell for a session, one
 /// entry per area category price.
 pub async fn get_tickets_for_session(
@@ -272,7 +264,7 @@ pub(crate) fn seat_layout(screen: &Screen, map: &SeatMap, own_order: Option<i64>
 fn seat_plan_envelope(code: Code, layout: Value) -> Value {
     contract(
         vec![
-            ("ErrorDescription", error_description(code)),
+            ("ErrorDescription", code.error_description()),
             ("ResponseCode", json!(code.0)),
         ],
         vec![("SeatLayoutData", layout)],

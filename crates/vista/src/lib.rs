@@ -106,6 +106,14 @@ impl Vista {
         }
     }
 
+    /// The `UserSessionId` of a request body that names only an order.
+    pub(crate) async fn order_key(&self, body: HttpBody) -> Option<String> {
+        self.read_body(body)
+            .await?
+            .required_str("UserSessionId")
+            .ok()
+    }
+
     pub(crate) async fn read_body(&self, body: HttpBody) -> Option<wire::Body> {
         let bytes = axum::body::to_bytes(body, self.opts.max_body_bytes)
             .await

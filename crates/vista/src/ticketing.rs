@@ -17,14 +17,6 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-fn description(code: Code) -> Value {
-    if code == codes::OK {
-        Value::Null
-    } else {
-        Value::String(code.description().to_string())
-    }
-}
-
 /// The client identity fields every POST body may carry.
 pub(crate) fn client_ref(body: &Body) -> ClientRef {
     ClientRef {
@@ -173,10 +165,10 @@ struct AddTicketsAnswer {
 }
 
 fn add_tickets_response(a: AddTicketsAnswer) -> Response {
-    let text = match (a.text, a.code) {
-        (Some(t), _) => Value::String(t),
-        (None, c) => description(c),
-    };
+    let text = a
+        .text
+        .map(Value::String)
+        .unwrap_or_else(|| a.code.error_description());
     json_response(&contract(
         vec![("ErrorDescription", text), ("Result", json!(a.code.0))],
         vec![
@@ -407,12 +399,8 @@ pub async fn get_order(
     let Some(caller) = vista.caller(&headers) else {
         return unauthorized();
     };
-    let key = match vista
-        .read_body(body)
-        .await
-        .map(|b| b.required_str("UserSessionId"))
-    {
-        Some(Ok(k)) => k,
+    let key = match vista.order_key(body).await {
+        Some(k) => k,
         _ => {
             return json_response(&json!({"Order": null, "Result": codes::INVALID_REQUEST_DATA.0}))
         }
@@ -434,7 +422,7 @@ pub async fn get_order(
 fn plain(code: Code) -> Response {
     json_response(&contract(
         vec![
-            ("ErrorDescription", description(code)),
+            ("ErrorDescription", code.error_description()),
             ("Result", json!(code.0)),
         ],
         vec![],
@@ -450,12 +438,8 @@ pub async fn cancel_order(
     let Some(caller) = vista.caller(&headers) else {
         return unauthorized();
     };
-    let key = match vista
-        .read_body(body)
-        .await
-        .map(|b| b.required_str("UserSessionId"))
-    {
-        Some(Ok(k)) => k,
+    let key = match vista.order_key(body).await {
+        Some(k) => k,
         _ => return plain(codes::INVALID_REQUEST_DATA),
     };
     match vista.svc.cancel(&caller.partner, &key).await {
@@ -471,7 +455,7 @@ pub async fn cancel_order(
 fn start_payment_response(code: Code) -> Response {
     json_response(&contract(
         vec![
-            ("ErrorDescription", description(code)),
+            ("ErrorDescription", code.error_description()),
             ("Result", json!(code.0)),
         ],
         vec![
@@ -491,12 +475,8 @@ pub async fn start_external_payment(
     let Some(caller) = vista.caller(&headers) else {
         return unauthorized();
     };
-    let key = match vista
-        .read_body(body)
-        .await
-        .map(|b| b.required_str("UserSessionId"))
-    {
-        Some(Ok(k)) => k,
+    let key = match vista.order_key(body).await {
+        Some(k) => k,
         _ => return start_payment_response(codes::INVALID_REQUEST_DATA),
     };
     if !caller.allow_external_payments {
@@ -578,7 +558,9 @@ fn complete_response(
     booking: Option<(&Booking, &str)>,
     lines: Value,
 ) -> Response {
-    let text = text.map(Value::String).unwrap_or_else(|| description(code));
+    let text = text
+        .map(Value::String)
+        .unwrap_or_else(|| code.error_description());
     let (cinema, history, id, number, trans) = match booking {
         Some((b, cinema)) => (
             json!(cinema),
