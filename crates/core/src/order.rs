@@ -168,6 +168,18 @@ pub struct Payment {
     pub value: i64,
 }
 
+/// What a partner declared it sold one ticket for (its own price and fee), kept for
+/// reconciliation; the venue's price is the order ticket's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketSale {
+    /// The order ticket's sequence.
+    pub seq: i32,
+    /// Price charged, in fen.
+    pub price: i64,
+    /// Fee charged, in fen.
+    pub fee: i64,
+}
+
 /// The buyer's contact details.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
@@ -194,6 +206,12 @@ pub struct Booking {
     pub history_id: i64,
     /// Confirmation code: six upper-case letters and digits, unique.
     pub code: String,
+    /// Ticket-collection code: sixteen random digits, unique, unguessable.
+    pub pickup_code: String,
+    /// Digest of the request that created the booking (for idempotent replays), if given.
+    pub fingerprint: Option<String>,
+    /// Prices and fees the partner declared per ticket, if it did.
+    pub sales: Vec<TicketSale>,
     /// When it was paid.
     pub created_ms: Millis,
     /// State.

@@ -869,6 +869,21 @@ impl Boxoffice {
         payments: &[PaymentLine],
         customer: Customer,
     ) -> Result<Booking, CompleteError> {
+        self.complete_with(partner, external_ref, payments, customer, None, Vec::new())
+            .await
+    }
+
+    /// [`Boxoffice::complete`], also recording the request's digest (for idempotent replays)
+    /// and the prices and fees the partner declared per ticket.
+    pub async fn complete_with(
+        &self,
+        partner: &Partner,
+        external_ref: &str,
+        payments: &[PaymentLine],
+        customer: Customer,
+        fingerprint: Option<String>,
+        sales: Vec<crate::order::TicketSale>,
+    ) -> Result<Booking, CompleteError> {
         let paid: i64 = payments.iter().map(|p| p.value).sum();
         if payments.is_empty() {
             return match self
@@ -899,6 +914,8 @@ impl Boxoffice {
                 })
                 .collect(),
             customer,
+            fingerprint,
+            sales,
             now_ms: self.now_ms(),
         };
         match self.store.complete(booking).await? {
@@ -935,6 +952,29 @@ impl Boxoffice {
             BookingKey::Code(c) => self.store.booking_by_code(c).await?,
         };
         Ok(b.filter(|b| b.order.venue_id == venue.id && b.order.partner_id == partner.id))
+    }
+
+    /// A partner's booking at a venue by its ticket-collection code.
+    pub async fn booking_by_pickup_code(
+        &self,
+        partner: &Partner,
+        venue_code: &str,
+        code: &str,
+    ) -> Result<Option<Booking>, StoreError> {
+        let catalog = self.catalog();
+        let Some(venue) = catalog.venue(venue_code) else {
+            return Ok(None);
+        };
+        Ok(self
+            .store
+            .booking_by_pickup_code(code)
+            .await?
+            .filter(|b| b.order.venue_id == venue.id && b.order.partner_id == partner.id))
+    }
+
+    /// How many bookings with tickets in a session have been refunded.
+    pub async fn refunds_in_session(&self, session: SessionId) -> Result<i64, StoreError> {
+        self.store.refunds_in_session(session).await
     }
 
     /// Bookings made from a partner's orders with this key.

@@ -6,6 +6,7 @@ use crate::catalog::{Partner, PartnerId, SeatKey, Session, SessionId, Venue, Ven
 use crate::clock::Millis;
 use crate::order::{
     Booking, BookingId, ClientRef, Customer, Order, OrderId, OrderState, OrderTicket, Payment,
+    TicketSale,
 };
 use async_trait::async_trait;
 
@@ -105,6 +106,10 @@ pub struct NewBooking {
     pub payments: Vec<Payment>,
     /// Buyer.
     pub customer: Customer,
+    /// Digest of the request, kept for idempotent replays.
+    pub fingerprint: Option<String>,
+    /// Prices and fees the partner declared per ticket.
+    pub sales: Vec<TicketSale>,
     /// Now.
     pub now_ms: Millis,
 }
@@ -198,6 +203,10 @@ pub trait Store: Send + Sync + 'static {
         venue: VenueId,
         number: i64,
     ) -> Result<Option<Booking>, StoreError>;
+    /// A booking by its ticket-collection code.
+    async fn booking_by_pickup_code(&self, code: &str) -> Result<Option<Booking>, StoreError>;
+    /// How many bookings with tickets in a session have been refunded.
+    async fn refunds_in_session(&self, session: SessionId) -> Result<i64, StoreError>;
     /// A booking by its confirmation code.
     async fn booking_by_code(&self, code: &str) -> Result<Option<Booking>, StoreError>;
     /// Bookings made from a partner's orders with this key.

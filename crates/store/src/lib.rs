@@ -98,7 +98,7 @@ fn sqlite_path(url: &str) -> &str {
 }
 
 const ORDER_COLUMNS: &str = "id, partner_id, external_ref, venue_id, state, client_class, client_id, client_name, booking_fee, total, created_ms, updated_ms, expires_ms";
-const BOOKING_COLUMNS: &str = "b.id, b.order_id, b.number, b.trans_number, b.history_id, b.code, b.created_ms, b.state, b.collected, b.customer_name, b.customer_phone, b.customer_email, b.refunded_ms, b.refund_reason";
+const BOOKING_COLUMNS: &str = "b.id, b.order_id, b.number, b.trans_number, b.history_id, b.code, b.created_ms, b.state, b.collected, b.customer_name, b.customer_phone, b.customer_email, b.refunded_ms, b.refund_reason, b.pickup_code, b.fingerprint, b.sales";
 
 impl SqlStore {
     /// Connects, creating the SQLite file if needed, and applies pending migrations.
@@ -322,6 +322,9 @@ async fn load_bookings(
             },
             refunded_ms: r.opt_int("refunded_ms")?,
             refund_reason: r.opt_text("refund_reason")?,
+            pickup_code: r.opt_text("pickup_code")?.unwrap_or_default(),
+            fingerprint: r.opt_text("fingerprint")?,
+            sales: serde_json::from_str(&r.text("sales")?).map_err(corrupt)?,
         });
     }
     Ok(out)
@@ -415,6 +418,14 @@ fn new_code() -> String {
         .collect()
 }
 
+/// A random ticket-collection code: sixteen digits.
+fn new_pickup_code() -> String {
+    let mut rng = rand::thread_rng();
+    (0..16)
+        .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+        .collect()
+}
+
 /// Hides the password of a database URL.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.find('@')) {
@@ -435,6 +446,7 @@ impl SqlStore {
         b: &NewBooking,
         code: &str,
     ) -> Result<CompleteOutcome, StoreError> {
+        let pickup_code = new_pickup_code();
         let mut tx = self.write().await?;
         // Claim the order: open, hold not lapsed, payments equal to the total — one statement.
         let claimed = tx
@@ -481,8 +493,8 @@ impl SqlStore {
         let venue_id = r.int("venue_id")?;
         // Numbers: PostgreSQL sequences; on SQLite (one writer) the next value after the highest.
         let insert = match self.dialect() {
-            Dialect::Postgres => "INSERT INTO bookings (order_id, venue_id, number, trans_number, history_id, code, created_ms, state, collected, customer_name, customer_phone, customer_email) VALUES ($1, $2, nextval('booking_number'), nextval('trans_number'), nextval('history_id'), $3, $4, 'paid', 0, $5, $6, $7) RETURNING id, number, trans_number, history_id",
-            Dialect::Sqlite => "INSERT INTO bookings (order_id, venue_id, number, trans_number, history_id, code, created_ms, state, collected, customer_name, customer_phone, customer_email) VALUES ($1, $2, (SELECT COALESCE(MAX(number), 100000) + 1 FROM bookings), (SELECT COALESCE(MAX(trans_number), 300000) + 1 FROM bookings), (SELECT COALESCE(MAX(history_id), 1900000) + 1 FROM bookings), $3, $4, 'paid', 0, $5, $6, $7) RETURNING id, number, trans_number, history_id",
+            Dialect::Postgres => "INSERT INTO bookings (order_id, venue_id, number, trans_number, history_id, code, created_ms, state, collected, customer_name, customer_phone, customer_email, pickup_code, fingerprint, sales) VALUES ($1, $2, nextval('booking_number'), nextval('trans_number'), nextval('history_id'), $3, $4, 'paid', 0, $5, $6, $7, $8, $9, $10) RETURNING id, number, trans_number, history_id",
+            Dialect::Sqlite => "INSERT INTO bookings (order_id, venue_id, number, trans_number, history_id, code, created_ms, state, collected, customer_name, customer_phone, customer_email, pickup_code, fingerprint, sales) VALUES ($1, $2, (SELECT COALESCE(MAX(number), 100000) + 1 FROM bookings), (SELECT COALESCE(MAX(trans_number), 300000) + 1 FROM bookings), (SELECT COALESCE(MAX(history_id), 1900000) + 1 FROM bookings), $3, $4, 'paid', 0, $5, $6, $7, $8, $9, $10) RETURNING id, number, trans_number, history_id",
         };
         let row = tx
             .one(
@@ -495,6 +507,9 @@ impl SqlStore {
                     (&b.customer.name).into(),
                     (&b.customer.phone).into(),
                     (&b.customer.email).into(),
+                    pickup_code.as_str().into(),
+                    b.fingerprint.clone().into(),
+                    serde_json::to_string(&b.sales).map_err(corrupt)?.into(),
                 ],
             )
             .await?;
@@ -545,6 +560,9 @@ impl SqlStore {
             trans_number: row.int("trans_number")?,
             history_id: row.int("history_id")?,
             code: code.to_string(),
+            pickup_code,
+            fingerprint: b.fingerprint.clone(),
+            sales: b.sales.clone(),
             created_ms: b.now_ms,
             state: BookingState::Paid,
             collected: false,
@@ -948,6 +966,25 @@ impl Store for SqlStore {
         )
         .await?
         .pop())
+    }
+
+    async fn booking_by_pickup_code(&self, code: &str) -> Result<Option<Booking>, StoreError> {
+        let mut conn = self.read().await?;
+        Ok(
+            load_bookings(&mut *conn, "b.pickup_code = $1", &[code.into()])
+                .await?
+                .pop(),
+        )
+    }
+
+    async fn refunds_in_session(&self, session: SessionId) -> Result<i64, StoreError> {
+        let mut conn = self.read().await?;
+        conn.one(
+            "SELECT COUNT(*) AS n FROM bookings b WHERE b.state = 'refunded' AND EXISTS (SELECT 1 FROM order_tickets t WHERE t.order_id = b.order_id AND t.session_id = $1)",
+            &[session.into()],
+        )
+        .await?
+        .int("n")
     }
 
     async fn booking_by_code(&self, code: &str) -> Result<Option<Booking>, StoreError> {

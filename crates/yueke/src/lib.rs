@@ -7,6 +7,7 @@ pub mod aes;
 mod base;
 pub mod codes;
 mod lock;
+mod order;
 pub mod route;
 mod schedule;
 pub mod sign;

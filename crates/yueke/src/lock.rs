@@ -18,7 +18,7 @@ use serde_json::json;
 use std::collections::HashSet;
 
 /// The `lockOrderId` of an order.
-fn lock_order_id(yk: &Yueke, link: &str, order: &Order) -> String {
+pub(crate) fn lock_order_id(yk: &Yueke, link: &str, order: &Order) -> String {
     let day = business_date(local(
         boxoffice_core::clock::from_millis(order.created_ms),
         yk.svc.settings().offset,
@@ -27,7 +27,7 @@ fn lock_order_id(yk: &Yueke, link: &str, order: &Order) -> String {
 }
 
 /// The order id inside a `lockOrderId`.
-fn order_id_of(lock_order_id: &str) -> Option<i64> {
+pub(crate) fn order_id_of(lock_order_id: &str) -> Option<i64> {
     let n = lock_order_id.len();
     if n < 19 || !lock_order_id.is_ascii() {
         return None;

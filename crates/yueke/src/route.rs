@@ -4,7 +4,7 @@
 
 use crate::codes::{self, SysCode};
 use crate::wire::{self, Data};
-use crate::{base, lock, Caller, Yueke};
+use crate::{base, lock, order, Caller, Yueke};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
@@ -20,6 +20,12 @@ pub const APIS: &[&str] = &[
     "ykse.partner.seat.getScheduleSoldSeats",
     "ykse.partner.seat.lockSeats",
     "ykse.partner.seat.releaseSeats",
+    "ykse.partner.order.confirmOrder",
+    "ykse.partner.order.getOrderInfo",
+    "ykse.partner.order.getTicketInfo",
+    "ykse.partner.ticket.printTicket",
+    "ykse.partner.ticket.getOrderPrintStatus",
+    "ykse.partner.order.refundOrder",
 ];
 
 /// Decodes `a=b&c=d` form text; `keep_plus` keeps a literal `+` instead of reading it as a
@@ -201,6 +207,14 @@ async fn dispatch(yk: &Yueke, c: &Caller, data: &Data) -> Response {
         }
         "ykse.partner.seat.lockSeats" => lock::lock_seats(yk, c, data).await,
         "ykse.partner.seat.releaseSeats" => lock::release_seats(yk, c, data).await,
+        "ykse.partner.order.confirmOrder" => order::confirm_order(yk, c, data).await,
+        "ykse.partner.order.getOrderInfo" => order::get_order_info(yk, c, data).await,
+        "ykse.partner.order.getTicketInfo" => order::get_ticket_info(yk, c, data).await,
+        "ykse.partner.ticket.printTicket" => order::print_ticket(yk, c, data).await,
+        "ykse.partner.ticket.getOrderPrintStatus" => {
+            order::get_order_print_status(yk, c, data).await
+        }
+        "ykse.partner.order.refundOrder" => order::refund_order(yk, c, data).await,
         _ => wire::system_error(&c.api, &c.v, codes::INVALID_API),
     }
 }

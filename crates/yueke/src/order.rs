@@ -1,0 +1,715 @@
+//! Ticket orders: `order.confirmOrder`, `order.getOrderInfo`, `order.getTicketInfo`,
+//! `ticket.printTicket`, `ticket.getOrderPrintStatus`, `order.refundOrder`.
+//!
+//! A confirmed lock is a core booking. Its wire identifiers: `orderId` =
+//! `{yyyyMMdd}{cinemaLinkId}{booking number, 10 digits}`, `bookingId` = `printId` = the booking
+//! number in 16 digits, `confirmationId` = the booking's 16-digit random collection code,
+//! `ticketNo` = booking number (10 digits) + ticket sequence (6 digits).
+
+use crate::codes::{self, BizCode};
+use crate::lock::{lock_order_id, order_id_of};
+use crate::schedule::{self, column_id, section_id, Schedule};
+use crate::wire::{self, money, parse_money, Data};
+use crate::{Caller, Yueke};
+use axum::response::Response;
+use boxoffice_core::catalog::{SeatKey, Venue};
+use boxoffice_core::clock::{business_date, from_millis, local};
+use boxoffice_core::order::{Booking, BookingState, Customer, OrderState, TicketSale};
+use boxoffice_core::service::{BookingKey, CompleteError, PaymentLine, RefundError, RefundRequest};
+use boxoffice_core::store::CollectOutcome;
+use md5::{Digest, Md5};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+fn fmt_time(yk: &Yueke, ms: i64) -> String {
+    local(from_millis(ms), yk.svc.settings().offset)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// The `orderId` of a booking.
+fn order_id(yk: &Yueke, link: &str, b: &Booking) -> String {
+    let day = business_date(local(from_millis(b.created_ms), yk.svc.settings().offset));
+    format!("{}{link}{:010}", day.format("%Y%m%d"), b.number)
+}
+
+fn ticket_no(b: &Booking, seq: i32) -> String {
+    format!("{:010}{:06}", b.number, seq)
+}
+
+fn seat_code(k: SeatKey) -> String {
+    format!(
+        "{:016}",
+        i64::from(k.area) * 1_000_000 + i64::from(k.row) * 1000 + i64::from(k.column)
+    )
+}
+
+/// The booking named by an `orderId` at a cinema, for this channel.
+async fn booking_by_order_id(
+    yk: &Yueke,
+    c: &Caller,
+    venue: &Venue,
+    link: &str,
+    id: &str,
+) -> Result<Option<Booking>, BizCode> {
+    let Some(number) = order_id_of(id) else {
+        return Ok(None);
+    };
+    match yk
+        .svc
+        .booking(&c.partner, &venue.code, &BookingKey::Number(number))
+        .await
+    {
+        Ok(b) => Ok(b.filter(|b| order_id(yk, link, b) == id)),
+        Err(_) => Err(codes::SYSTEM_ERROR),
+    }
+}
+
+/// The booking named by a `printId` (the booking number in 16 digits).
+async fn booking_by_print_id(
+    yk: &Yueke,
+    c: &Caller,
+    venue: &Venue,
+    id: &str,
+) -> Result<Option<Booking>, BizCode> {
+    let Some(number) = id.parse::<i64>().ok().filter(|_| id.len() == 16) else {
+        return Ok(None);
+    };
+    yk.svc
+        .booking(&c.partner, &venue.code, &BookingKey::Number(number))
+        .await
+        .map_err(|_| codes::SYSTEM_ERROR)
+}
+
+struct Seat<'a> {
+    section: String,
+    row: String,
+    column: String,
+    key: SeatKey,
+    section_name: &'a str,
+}
+
+/// Section, row and column of every seat of the booking's screen, by position.
+fn seats_of(venue: &Venue, screen_no: i32) -> HashMap<SeatKey, Seat<'_>> {
+    let mut out = HashMap::new();
+    if let Some(screen) = venue.screen(screen_no) {
+        for a in &screen.areas {
+            for r in &a.rows {
+                for s in &r.seats {
+                    out.insert(
+                        s.key,
+                        Seat {
+                            section: section_id(a),
+                            row: r.physical_name.clone().unwrap_or_default(),
+                            column: column_id(&s.name),
+                            key: s.key,
+                            section_name: &a.description,
+                        },
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The price and fee a ticket was sold for (declared at confirmation), else the venue's.
+fn sale_of(b: &Booking, seq: i32, price: i64) -> (i64, i64) {
+    b.sales
+        .iter()
+        .find(|s| s.seq == seq)
+        .map(|s| (s.price, s.fee))
+        .unwrap_or((price, 0))
+}
+
+fn confirmed(yk: &Yueke, c: &Caller, link: &str, venue: &Venue, b: &Booking) -> Response {
+    let screen = b
+        .order
+        .tickets
+        .first()
+        .and_then(|t| {
+            yk.svc
+                .catalog()
+                .session_by_id(t.session_id)
+                .map(|s| s.screen)
+        })
+        .unwrap_or(0);
+    let seats = seats_of(venue, screen);
+    let tickets: Vec<Value> = b
+        .order
+        .tickets
+        .iter()
+        .filter_map(|t| {
+            let s = seats.get(&t.seat?)?;
+            let (_, fee) = sale_of(b, t.seq, t.price);
+            Some(json!({
+                "ticketNo": ticket_no(b, t.seq),
+                "seatId": format!("{}-{}-{}", s.section, s.row, s.column),
+                "seatCode": seat_code(s.key),
+                "sectionId": s.section,
+                "rowId": s.row,
+                "columnId": s.column,
+                "serviceFee": money(fee),
+            }))
+        })
+        .collect();
+    wire::object(
+        &c.api,
+        &c.v,
+        codes::BIZ_SUCCESS,
+        Some(json!({
+            "orderId": order_id(yk, link, b),
+            "bookingId": format!("{:016}", b.number),
+            "confirmationId": b.pickup_code,
+            "tickets": tickets,
+        })),
+    )
+}
+
+struct TicketIn {
+    seat_id: String,
+    price: i64,
+    fee: i64,
+    discounted: bool,
+}
+
+fn parse_tickets(d: &Data) -> Result<Vec<TicketIn>, BizCode> {
+    let list = d
+        .array("ticketList")
+        .map_err(|_| codes::SEAT_INFO_ERROR)?
+        .unwrap_or_default();
+    let mut out = Vec::with_capacity(list.len());
+    for t in list {
+        let t = Data(t.as_object().cloned().ok_or(codes::SEAT_INFO_ERROR)?);
+        let seat_id = t
+            .str("seatId")
+            .map_err(|_| codes::SEAT_INFO_ERROR)?
+            .ok_or(codes::SEAT_INFO_ERROR)?;
+        let price = t
+            .str("ticketPrice")
+            .map_err(|_| codes::FORMAT_ERROR)?
+            .ok_or(codes::NULL_ARGUMENT)?;
+        let fee = t
+            .str("ticketFee")
+            .map_err(|_| codes::FORMAT_ERROR)?
+            .ok_or(codes::NULL_ARGUMENT)?;
+        let flag = |name: &str| {
+            t.str(name)
+                .ok()
+                .flatten()
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        };
+        out.push(TicketIn {
+            seat_id,
+            price: parse_money(&price).ok_or(codes::FORMAT_ERROR)?,
+            fee: parse_money(&fee).ok_or(codes::FORMAT_ERROR)?,
+            discounted: flag("isBenefit") || flag("isCardDiscount"),
+        });
+    }
+    Ok(out)
+}
+
+/// A digest of what a confirmation asks for, so a replay is recognised (G-IDEM-1).
+fn fingerprint(schedule: &str, tickets: &[TicketIn], mobile: &str, payments: &[Value]) -> String {
+    let mut t: Vec<(String, i64, i64, bool)> = tickets
+        .iter()
+        .map(|t| (t.seat_id.clone(), t.price, t.fee, t.discounted))
+        .collect();
+    t.sort();
+    let mut h = Md5::new();
+    h.update(format!(
+        "{schedule}|{t:?}|{mobile}|{}",
+        Value::Array(payments.to_vec())
+    ));
+    hex::encode(h.finalize())
+}
+
+/// The price rules of R-PRICE / G-ORD-3 and the fee rules of G-SCH-7 / G-ORD-4 for one ticket.
+fn check_price(s: &Schedule, venue: &Venue, category: &str, t: &TicketIn) -> Result<(), BizCode> {
+    if t.price <= 0 {
+        return Err(codes::TICKET_PRICE_ERROR);
+    }
+    let lowest = s.prices.iter().map(|p| p.1).min().unwrap_or(0);
+    if t.price < lowest {
+        return Err(codes::LOW_THAN_LEAST_PRICE_ERROR);
+    }
+    let (_, settle, fee, _) = s.price_of(category).ok_or(codes::SEAT_INFO_ERROR)?;
+    if t.price < *settle {
+        return Err(if Some(category) == s.base_category() {
+            codes::LOW_THAN_SETTLE_PRICE_ERROR
+        } else {
+            codes::AREA_SEAT_LOW_THAN_AREA_SETTLE_PRICE_ERROR
+        });
+    }
+    if t.fee != *fee || t.fee < 0 {
+        return Err(codes::TICKET_FEE_ERROR);
+    }
+    // Shanghai cinemas: the fee may not exceed 12 yuan nor 20 % of the price.
+    if venue.city_code.starts_with("31") && (t.fee > 1200 || t.fee * 5 > t.price) {
+        return Err(codes::TICKET_FEE_ERROR);
+    }
+    Ok(())
+}
+
+/// `ykse.partner.order.confirmOrder`: books a lock after the channel took the money.
+pub async fn confirm_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
+    let fail = |code: BizCode| wire::failure(&c.api, &c.v, code);
+    let lock_id = match d.str("lockOrderId") {
+        Ok(Some(l)) => l,
+        Ok(None) => return fail(codes::NULL_ARGUMENT),
+        Err(_) => return fail(codes::FORMAT_ERROR),
+    };
+    let (link, s) = match crate::base::schedule_from(yk, c, d) {
+        Ok(x) => x,
+        Err(code) => return fail(code),
+    };
+    let venue = s.venue.clone();
+    let lock = match order_id_of(&lock_id) {
+        Some(id) => match yk.svc.order_by_id(&c.partner, id).await {
+            Ok(o) => o.filter(|o| o.venue_id == venue.id && lock_order_id(yk, &link, o) == lock_id),
+            Err(_) => return fail(codes::SYSTEM_ERROR),
+        },
+        None => None,
+    };
+    let Some(lock) = lock else {
+        return fail(codes::ORDER_NOT_FOUND);
+    };
+    let tickets = match parse_tickets(d) {
+        Ok(t) => t,
+        Err(code) => return fail(code),
+    };
+    let mobile = match d.str("mobile") {
+        Ok(m) => m.unwrap_or_default(),
+        Err(_) => return fail(codes::FORMAT_ERROR),
+    };
+    let payments = match d.array("paymentList") {
+        Ok(p) => p.unwrap_or_default(),
+        Err(_) => return fail(codes::FORMAT_ERROR),
+    };
+    let digest = fingerprint(&s.session.code, &tickets, &mobile, &payments);
+    match lock.state {
+        OrderState::Completed => {
+            return match yk
+                .svc
+                .bookings_by_order_ref(&c.partner, &lock.external_ref)
+                .await
+            {
+                Ok(list) => match list.into_iter().find(|b| b.order.id == lock.id) {
+                    Some(b) if b.fingerprint.as_deref() == Some(digest.as_str()) => {
+                        confirmed(yk, c, &link, &venue, &b)
+                    }
+                    Some(_) => fail(codes::REQUEST_PARAM_INCONFORMITY_ERROR),
+                    None => fail(codes::ORDER_NOT_FOUND),
+                },
+                Err(_) => fail(codes::SYSTEM_ERROR),
+            };
+        }
+        OrderState::InProgress | OrderState::PaymentStarted => {}
+        _ => return fail(codes::ORDER_SEAT_ERROR),
+    }
+    if lock.tickets.iter().any(|t| t.session_id != s.session.id) {
+        return fail(codes::LOCKSEAT_UNMATCH);
+    }
+    if yk.svc.now_ms() > s.stop_selling_ms {
+        return fail(codes::ORDER_TICKET_TIME_END);
+    }
+    if mobile.is_empty() {
+        return fail(codes::NULL_ARGUMENT);
+    }
+    if mobile.len() != 11
+        || !mobile.starts_with('1')
+        || !mobile.chars().all(|ch| ch.is_ascii_digit())
+    {
+        return fail(codes::FORMAT_ERROR);
+    }
+    // Member and co-branded cards come with the member-card front end.
+    if !payments.is_empty() || tickets.iter().any(|t| t.discounted) {
+        return fail(codes::PAYMENT_METHOD_ERROR);
+    }
+    if tickets.is_empty() {
+        return fail(codes::SEAT_INFO_NOT_NULL);
+    }
+    if tickets.len() != lock.tickets.len() {
+        return fail(codes::SEAT_COUNT_ERROR);
+    }
+    let Some(screen) = s.screen() else {
+        return fail(codes::SCHEDULE_NOT_FOUND);
+    };
+    let ids = schedule::seat_ids(screen);
+    let mut sales = Vec::with_capacity(tickets.len());
+    for t in &tickets {
+        let Some(key) = ids.get(&t.seat_id) else {
+            return fail(codes::SEAT_INFO_ERROR);
+        };
+        let Some(held) = lock.tickets.iter().find(|h| h.seat == Some(*key)) else {
+            return fail(codes::SEAT_INFO_ERROR);
+        };
+        if sales.iter().any(|x: &TicketSale| x.seq == held.seq) {
+            return fail(codes::SEAT_INFO_ERROR);
+        }
+        if let Err(code) = check_price(&s, &venue, &held.area_category, t) {
+            return fail(code);
+        }
+        sales.push(TicketSale {
+            seq: held.seq,
+            price: t.price,
+            fee: t.fee,
+        });
+    }
+    // The cinema is owed the lock's total; what the channel charged is recorded per ticket.
+    let line = PaymentLine {
+        card_number: String::new(),
+        card_type: "YUEKE".into(),
+        tender_category: "YUEKE".into(),
+        value: lock.total,
+        keep_unmasked: true,
+    };
+    let customer = Customer {
+        name: String::new(),
+        phone: mobile,
+        email: String::new(),
+    };
+    match yk
+        .svc
+        .complete_with(
+            &c.partner,
+            &lock.external_ref,
+            &[line],
+            customer,
+            Some(digest),
+            sales,
+        )
+        .await
+    {
+        Ok(b) => confirmed(yk, c, &link, &venue, &b),
+        Err(CompleteError::NotOpen) | Err(CompleteError::HoldLost) => fail(codes::ORDER_SEAT_ERROR),
+        Err(CompleteError::TotalMismatch { .. }) => fail(codes::PAYMENT_AMOUNT_ERROR),
+        Err(CompleteError::Store(e)) => {
+            tracing::error!(error = %e, "confirmOrder: storage failure");
+            fail(codes::SYSTEM_ERROR)
+        }
+    }
+}
+
+fn status(b: &Booking) -> &'static str {
+    match b.state {
+        BookingState::Paid => "ticket_success",
+        BookingState::Refunded => "refund_success",
+    }
+}
+
+fn film_and_screen(
+    yk: &Yueke,
+    venue: &Arc<Venue>,
+    b: &Booking,
+) -> (String, String, String, String, i64) {
+    let catalog = yk.svc.catalog();
+    let session = b
+        .order
+        .tickets
+        .first()
+        .and_then(|t| catalog.session_by_id(t.session_id).cloned());
+    let film = session.as_ref().and_then(|s| venue.film(&s.film));
+    let screen = session.as_ref().and_then(|s| venue.screen(s.screen));
+    (
+        film.map(|f| f.short_code.clone()).unwrap_or_default(),
+        film.map(|f| f.title.clone()).unwrap_or_default(),
+        session
+            .as_ref()
+            .map(|s| s.screen.to_string())
+            .unwrap_or_default(),
+        screen.map(|s| s.name.clone()).unwrap_or_default(),
+        session
+            .as_ref()
+            .map(|s| yk.svc.session_start_ms(s))
+            .unwrap_or(0),
+    )
+}
+
+fn ticket_rows(venue: &Venue, b: &Booking, screen_no: &str, with_names: bool) -> Vec<Value> {
+    let seats = seats_of(venue, screen_no.parse().unwrap_or(0));
+    let flag = |on: bool| if on { "Y" } else { "N" };
+    b.order
+        .tickets
+        .iter()
+        .filter_map(|t| {
+            let s = seats.get(&t.seat?)?;
+            let (price, fee) = sale_of(b, t.seq, t.price);
+            let mut m = Map::new();
+            m.insert("ticketNo".into(), json!(ticket_no(b, t.seq)));
+            m.insert("seatCode".into(), json!(seat_code(s.key)));
+            m.insert("sectionId".into(), json!(s.section));
+            if with_names {
+                m.insert("sectionName".into(), json!(s.section_name));
+                m.insert(
+                    "infoCode".into(),
+                    json!(format!("{}{}", b.pickup_code, ticket_no(b, t.seq))),
+                );
+            }
+            m.insert("rowId".into(), json!(s.row));
+            m.insert("columnId".into(), json!(s.column));
+            m.insert("ticketPrice".into(), json!(money(price)));
+            m.insert("ticketFee".into(), json!(money(fee)));
+            m.insert("serviceFee".into(), json!(money(fee)));
+            m.insert("printStatus".into(), json!(flag(b.collected)));
+            m.insert(
+                "refundStatus".into(),
+                json!(flag(b.state == BookingState::Refunded)),
+            );
+            Some(Value::Object(m))
+        })
+        .collect()
+}
+
+/// `ykse.partner.order.getOrderInfo`: a confirmed order by `orderId` or `lockOrderId`.
+pub async fn get_order_info(yk: &Yueke, c: &Caller, d: &Data) -> Response {
+    let fail = |code: BizCode| wire::failure(&c.api, &c.v, code);
+    let (Ok(link), Ok(order), Ok(lock)) = (
+        d.str("cinemaLinkId"),
+        d.str("orderId"),
+        d.str("lockOrderId"),
+    ) else {
+        return fail(codes::FORMAT_ERROR);
+    };
+    let Some(link) = link else {
+        return fail(codes::NULL_ARGUMENT);
+    };
+    if order.is_none() && lock.is_none() {
+        return fail(codes::NULL_ARGUMENT);
+    }
+    let venue = match schedule::cinema(yk, c, &link) {
+        Ok(v) => v,
+        Err(code) => return fail(code),
+    };
+    let booking = match (order, lock) {
+        (Some(id), _) => booking_by_order_id(yk, c, &venue, &link, &id).await,
+        (None, Some(lock_id)) => match order_id_of(&lock_id) {
+            Some(id) => match yk.svc.order_by_id(&c.partner, id).await {
+                Ok(Some(o))
+                    if o.venue_id == venue.id && lock_order_id(yk, &link, &o) == lock_id =>
+                {
+                    match yk
+                        .svc
+                        .bookings_by_order_ref(&c.partner, &o.external_ref)
+                        .await
+                    {
+                        Ok(list) => Ok(list.into_iter().find(|b| b.order.id == o.id)),
+                        Err(_) => Err(codes::SYSTEM_ERROR),
+                    }
+                }
+                Ok(_) => Ok(None),
+                Err(_) => Err(codes::SYSTEM_ERROR),
+            },
+            None => Ok(None),
+        },
+        (None, None) => Ok(None),
+    };
+    let b = match booking {
+        Ok(Some(b)) => b,
+        Ok(None) => return fail(codes::ORDER_NOT_FOUND),
+        Err(code) => return fail(code),
+    };
+    let (film_code, film_name, hall, _, start) = film_and_screen(yk, &venue, &b);
+    wire::object(
+        &c.api,
+        &c.v,
+        codes::BIZ_SUCCESS,
+        Some(json!({
+            "orderId": order_id(yk, &link, &b),
+            "bookingId": format!("{:016}", b.number),
+            "confirmationId": b.pickup_code,
+            "showDateTime": fmt_time(yk, start),
+            "hallId": hall,
+            "filmCode": film_code,
+            "shortName": film_name,
+            "status": status(&b),
+            "tickets": ticket_rows(&venue, &b, &hall, false),
+        })),
+    )
+}
+
+/// `ykse.partner.order.getTicketInfo`: an order by its collection number (`confirmationId`).
+pub async fn get_ticket_info(yk: &Yueke, c: &Caller, d: &Data) -> Response {
+    let fail = |code: BizCode| wire::failure(&c.api, &c.v, code);
+    let (Ok(link), Ok(conf)) = (d.str("cinemaLinkId"), d.str("confirmationId")) else {
+        return fail(codes::FORMAT_ERROR);
+    };
+    let (Some(link), Some(conf)) = (link, conf) else {
+        return fail(codes::NULL_ARGUMENT);
+    };
+    let venue = match schedule::cinema(yk, c, &link) {
+        Ok(v) => v,
+        Err(code) => return fail(code),
+    };
+    let b = match yk
+        .svc
+        .booking_by_pickup_code(&c.partner, &venue.code, &conf)
+        .await
+    {
+        Ok(Some(b)) => b,
+        Ok(None) => return fail(codes::CONFIRMATIONID_WRONG),
+        Err(_) => return fail(codes::SYSTEM_ERROR),
+    };
+    let (film_code, film_name, hall, hall_name, start) = film_and_screen(yk, &venue, &b);
+    let channel_code = c
+        .partner
+        .credential(crate::PROTOCOL)
+        .map(|cr| cr.key.clone())
+        .unwrap_or_default();
+    wire::object(
+        &c.api,
+        &c.v,
+        codes::BIZ_SUCCESS,
+        Some(json!({
+            "printId": format!("{:016}", b.number),
+            "bookingId": format!("{:016}", b.number),
+            "confirmationId": b.pickup_code,
+            "showDateTime": fmt_time(yk, start),
+            "cinemaName": venue.name,
+            "hallId": hall,
+            "hallName": hall_name,
+            "filmCode": film_code,
+            "shortName": film_name,
+            "channelCode": channel_code,
+            "channelName": c.partner.name,
+            "createDateTime": fmt_time(yk, b.created_ms),
+            "tickets": ticket_rows(&venue, &b, &hall, true),
+        })),
+    )
+}
+
+/// `ykse.ticket.printTicket` and `getOrderPrintStatus` answer with their request echoed in `data`.
+fn print_answer(c: &Caller, code: BizCode, link: &str, print_id: &str) -> Response {
+    wire::object(
+        &c.api,
+        &c.v,
+        code,
+        Some(json!({"cinemaLinkId": link, "printId": print_id})),
+    )
+}
+
+async fn print_target(
+    yk: &Yueke,
+    c: &Caller,
+    d: &Data,
+) -> Result<(String, String, Booking), BizCode> {
+    let (Ok(link), Ok(print_id)) = (d.str("cinemaLinkId"), d.str("printId")) else {
+        return Err(codes::FORMAT_ERROR);
+    };
+    let (Some(link), Some(print_id)) = (link, print_id) else {
+        return Err(codes::NULL_ARGUMENT);
+    };
+    let venue = schedule::cinema(yk, c, &link)?;
+    let b = booking_by_print_id(yk, c, &venue, &print_id)
+        .await?
+        .ok_or(codes::CONFIRMATIONID_WRONG)?;
+    Ok((link, print_id, b))
+}
+
+/// `ykse.partner.ticket.printTicket`: marks an order's tickets printed (then not refundable).
+pub async fn print_ticket(yk: &Yueke, c: &Caller, d: &Data) -> Response {
+    let (link, print_id, b) = match print_target(yk, c, d).await {
+        Ok(x) => x,
+        Err(code) => return wire::failure(&c.api, &c.v, code),
+    };
+    if b.collected || b.state != BookingState::Paid {
+        return print_answer(c, codes::PRINT_TICKET_NOT_ALLOW, &link, &print_id);
+    }
+    match yk.svc.collect(&b).await {
+        Ok(CollectOutcome::Collected(_)) => print_answer(c, codes::BIZ_SUCCESS, &link, &print_id),
+        Ok(CollectOutcome::Refunded) => {
+            print_answer(c, codes::PRINT_TICKET_NOT_ALLOW, &link, &print_id)
+        }
+        Err(_) => wire::failure(&c.api, &c.v, codes::SYSTEM_ERROR),
+    }
+}
+
+/// `ykse.partner.ticket.getOrderPrintStatus`: whether an order's tickets may be printed.
+pub async fn get_order_print_status(yk: &Yueke, c: &Caller, d: &Data) -> Response {
+    match print_target(yk, c, d).await {
+        Ok((link, print_id, b)) => {
+            let code = if b.state == BookingState::Paid && !b.collected {
+                codes::PRINT_TICKET_ALLOW
+            } else {
+                codes::PRINT_TICKET_NOT_ALLOW
+            };
+            print_answer(c, code, &link, &print_id)
+        }
+        Err(code) => wire::failure(&c.api, &c.v, code),
+    }
+}
+
+/// `ykse.partner.order.refundOrder`: refunds a whole ticket order within the cinema's policy.
+pub async fn refund_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
+    let fail = |code: BizCode| wire::failure(&c.api, &c.v, code);
+    let (Ok(link), Ok(id)) = (d.str("cinemaLinkId"), d.str("orderId")) else {
+        return fail(codes::FORMAT_ERROR);
+    };
+    let (Some(link), Some(id)) = (link, id) else {
+        return fail(codes::NULL_ARGUMENT);
+    };
+    let venue = match schedule::cinema(yk, c, &link) {
+        Ok(v) => v,
+        Err(code) => return fail(code),
+    };
+    let b = match booking_by_order_id(yk, c, &venue, &link, &id).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return fail(codes::ORDER_NOT_FOUND),
+        Err(code) => return fail(code),
+    };
+    if b.state == BookingState::Refunded {
+        return fail(codes::TICKET_HAS_REFUND);
+    }
+    if b.collected {
+        return fail(codes::TICKET_HAS_PRINT);
+    }
+    let Some(before) = venue.refund_before_minutes else {
+        return fail(codes::REFUND_POLICY_NOT_FOUND);
+    };
+    let catalog = yk.svc.catalog();
+    let Some(session) = b
+        .order
+        .tickets
+        .first()
+        .and_then(|t| catalog.session_by_id(t.session_id))
+    else {
+        return fail(codes::ORDER_NOT_FOUND);
+    };
+    if yk.svc.now_ms() > yk.svc.session_start_ms(session) - before * 60_000 {
+        return fail(codes::CANCEL_TIME_ERROR);
+    }
+    if let Some(limit) = venue.refund_limit_per_session {
+        match yk.svc.refunds_in_session(session.id).await {
+            Ok(n) if n >= limit => return fail(codes::OVER_REFUND_UPPER_LIMIT),
+            Ok(_) => {}
+            Err(_) => return fail(codes::SYSTEM_ERROR),
+        }
+    }
+    let req = RefundRequest {
+        venue_code: venue.code.clone(),
+        key: BookingKey::Number(b.number),
+        reason: "refundOrder".into(),
+        amount: None,
+        refund_booking_fee: true,
+        payment: None,
+    };
+    match yk.svc.refund(&c.partner, req).await {
+        Ok(_) => wire::object(
+            &c.api,
+            &c.v,
+            codes::BIZ_SUCCESS,
+            Some(json!({"cinemaLinkId": link, "orderId": id})),
+        ),
+        Err(RefundError::AlreadyRefunded) => fail(codes::TICKET_HAS_REFUND),
+        Err(RefundError::Collected) => fail(codes::TICKET_HAS_PRINT),
+        Err(RefundError::NotFound) => fail(codes::ORDER_NOT_FOUND),
+        Err(RefundError::AmountMismatch { .. }) | Err(RefundError::PaymentMismatch) => {
+            fail(codes::CANCEL_ORDER_CONDITION_ERROR)
+        }
+        Err(RefundError::Store(e)) => {
+            tracing::error!(error = %e, "refundOrder: storage failure");
+            fail(codes::SYSTEM_ERROR)
+        }
+    }
+}
