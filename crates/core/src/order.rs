@@ -116,6 +116,8 @@ pub struct Order {
     pub updated_ms: Millis,
     /// When the hold ends (open orders).
     pub expires_ms: Option<Millis>,
+    /// When the partner first asked to complete it (successfully or not).
+    pub first_attempt_ms: Option<Millis>,
 }
 
 impl Order {

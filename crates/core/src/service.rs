@@ -763,7 +763,7 @@ impl Boxoffice {
             match self.store.hold(hold).await? {
                 HoldOutcome::Held(order) => {
                     self.update_maps_for(&order, false);
-                    return Ok(order);
+                    return Ok(*order);
                 }
                 HoldOutcome::SeatsTaken if chosen.is_none() && attempt < 3 => continue,
                 HoldOutcome::SeatsTaken => {
@@ -810,6 +810,12 @@ impl Boxoffice {
             Some(o) => self.order(partner, &o.external_ref).await,
             None => Ok(None),
         }
+    }
+
+    /// Records that the partner asked to complete an order now (the first time is kept): some
+    /// protocols time corrections from the first attempt.
+    pub async fn note_attempt(&self, order: &Order) -> Result<(), StoreError> {
+        self.store.note_attempt(order.id, self.now_ms()).await
     }
 
     /// Marks an open order as being paid. Returns false when there is no open order with tickets.
@@ -972,9 +978,14 @@ impl Boxoffice {
             .filter(|b| b.order.venue_id == venue.id && b.order.partner_id == partner.id))
     }
 
-    /// How many bookings with tickets in a session have been refunded.
-    pub async fn refunds_in_session(&self, session: SessionId) -> Result<i64, StoreError> {
-        self.store.refunds_in_session(session).await
+    /// How many bookings with tickets in a session have been refunded, leaving out refunds made
+    /// for the reason `except_reason`.
+    pub async fn refunds_in_session(
+        &self,
+        session: SessionId,
+        except_reason: &str,
+    ) -> Result<i64, StoreError> {
+        self.store.refunds_in_session(session, except_reason).await
     }
 
     /// Bookings made from a partner's orders with this key.

@@ -71,7 +71,7 @@ pub struct NewHold {
 #[derive(Debug, Clone)]
 pub enum HoldOutcome {
     /// Seats claimed; the order as it now stands.
-    Held(Order),
+    Held(Box<Order>),
     /// At least one seat is held or sold by someone else; nothing changed.
     SeatsTaken,
     /// The order was already paid or consumed.
@@ -183,6 +183,8 @@ pub trait Store: Send + Sync + 'static {
         partner: PartnerId,
         external_ref: &str,
     ) -> Result<Option<Order>, StoreError>;
+    /// Records the first completion attempt of an order (later calls keep the first time).
+    async fn note_attempt(&self, order: OrderId, now_ms: Millis) -> Result<(), StoreError>;
     /// Marks an open order as being paid: it can no longer change, and its hold lasts until `expires_ms`.
     async fn start_payment(
         &self,
@@ -205,8 +207,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Booking>, StoreError>;
     /// A booking by its ticket-collection code.
     async fn booking_by_pickup_code(&self, code: &str) -> Result<Option<Booking>, StoreError>;
-    /// How many bookings with tickets in a session have been refunded.
-    async fn refunds_in_session(&self, session: SessionId) -> Result<i64, StoreError>;
+    /// How many bookings with tickets in a session have been refunded, leaving out refunds
+    /// made for the reason `except_reason`.
+    async fn refunds_in_session(
+        &self,
+        session: SessionId,
+        except_reason: &str,
+    ) -> Result<i64, StoreError>;
     /// A booking by its confirmation code.
     async fn booking_by_code(&self, code: &str) -> Result<Option<Booking>, StoreError>;
     /// Bookings made from a partner's orders with this key.

@@ -97,7 +97,7 @@ fn sqlite_path(url: &str) -> &str {
     rest.split('?').next().unwrap_or(rest)
 }
 
-const ORDER_COLUMNS: &str = "id, partner_id, external_ref, venue_id, state, client_class, client_id, client_name, booking_fee, total, created_ms, updated_ms, expires_ms";
+const ORDER_COLUMNS: &str = "id, partner_id, external_ref, venue_id, state, client_class, client_id, client_name, booking_fee, total, created_ms, updated_ms, expires_ms, first_attempt_ms";
 const BOOKING_COLUMNS: &str = "b.id, b.order_id, b.number, b.trans_number, b.history_id, b.code, b.created_ms, b.state, b.collected, b.customer_name, b.customer_phone, b.customer_email, b.refunded_ms, b.refund_reason, b.pickup_code, b.fingerprint, b.sales";
 
 impl SqlStore {
@@ -271,6 +271,7 @@ async fn load_order(
         created_ms: r.int("created_ms")?,
         updated_ms: r.int("updated_ms")?,
         expires_ms: r.opt_int("expires_ms")?,
+        first_attempt_ms: r.opt_int("first_attempt_ms")?,
     }))
 }
 
@@ -451,7 +452,7 @@ impl SqlStore {
         // Claim the order: open, hold not lapsed, payments equal to the total — one statement.
         let claimed = tx
             .opt(
-                "UPDATE orders SET state = 'completed', updated_ms = $3, expires_ms = NULL WHERE partner_id = $1 AND external_ref = $2 AND state IN ('in_progress', 'payment_started') AND expires_ms >= $3 AND total = $4 RETURNING id, venue_id, client_class, client_id, client_name, booking_fee, total, created_ms, (SELECT COUNT(*) FROM order_tickets t WHERE t.order_id = orders.id) AS ticket_count, (SELECT COUNT(*) FROM order_tickets t WHERE t.order_id = orders.id AND t.seat_key IS NOT NULL) AS seated",
+                "UPDATE orders SET state = 'completed', updated_ms = $3, expires_ms = NULL WHERE partner_id = $1 AND external_ref = $2 AND state IN ('in_progress', 'payment_started') AND expires_ms >= $3 AND total = $4 RETURNING id, venue_id, client_class, client_id, client_name, booking_fee, total, created_ms, first_attempt_ms, (SELECT COUNT(*) FROM order_tickets t WHERE t.order_id = orders.id) AS ticket_count, (SELECT COUNT(*) FROM order_tickets t WHERE t.order_id = orders.id AND t.seat_key IS NOT NULL) AS seated",
                 &[b.partner_id.into(), (&b.external_ref).into(), b.now_ms.into(), b.paid.into()],
             )
             .await?;
@@ -552,6 +553,7 @@ impl SqlStore {
             created_ms: r.int("created_ms")?,
             updated_ms: b.now_ms,
             expires_ms: None,
+            first_attempt_ms: r.opt_int("first_attempt_ms")?,
         };
         Ok(CompleteOutcome::Completed(Box::new(Booking {
             id,
@@ -825,7 +827,7 @@ impl Store for SqlStore {
         }
         tx.commit().await?;
         let total = h.booking_fee + tickets.iter().map(|t| t.price).sum::<i64>();
-        Ok(HoldOutcome::Held(Order {
+        Ok(HoldOutcome::Held(Box::new(Order {
             id: order_id,
             partner_id: h.partner_id,
             external_ref: h.external_ref,
@@ -838,7 +840,8 @@ impl Store for SqlStore {
             created_ms,
             updated_ms: h.now_ms,
             expires_ms: Some(h.expires_ms),
-        }))
+            first_attempt_ms: None,
+        })))
     }
 
     async fn order_ref(
@@ -876,6 +879,16 @@ impl Store for SqlStore {
             &[partner.into(), external_ref.into()],
         )
         .await
+    }
+
+    async fn note_attempt(&self, order: OrderId, now_ms: Millis) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        tx.exec(
+            "UPDATE orders SET first_attempt_ms = $2 WHERE id = $1 AND first_attempt_ms IS NULL",
+            &[order.into(), now_ms.into()],
+        )
+        .await?;
+        tx.commit().await
     }
 
     async fn start_payment(
@@ -977,11 +990,15 @@ impl Store for SqlStore {
         )
     }
 
-    async fn refunds_in_session(&self, session: SessionId) -> Result<i64, StoreError> {
+    async fn refunds_in_session(
+        &self,
+        session: SessionId,
+        except_reason: &str,
+    ) -> Result<i64, StoreError> {
         let mut conn = self.read().await?;
         conn.one(
-            "SELECT COUNT(*) AS n FROM bookings b WHERE b.state = 'refunded' AND EXISTS (SELECT 1 FROM order_tickets t WHERE t.order_id = b.order_id AND t.session_id = $1)",
-            &[session.into()],
+            "SELECT COUNT(*) AS n FROM bookings b WHERE b.state = 'refunded' AND COALESCE(b.refund_reason, '') <> $2 AND EXISTS (SELECT 1 FROM order_tickets t WHERE t.order_id = b.order_id AND t.session_id = $1)",
+            &[session.into(), except_reason.into()],
         )
         .await?
         .int("n")

@@ -28,6 +28,7 @@ ALTER TABLE bookings ADD COLUMN pickup_code TEXT;
 ALTER TABLE bookings ADD COLUMN fingerprint TEXT;
 ALTER TABLE bookings ADD COLUMN sales TEXT NOT NULL DEFAULT '[]';
 CREATE UNIQUE INDEX bookings_by_pickup_code ON bookings (pickup_code);
+ALTER TABLE orders ADD COLUMN first_attempt_ms BIGINT;
 "#,
     ),
 ];
@@ -59,6 +60,7 @@ ALTER TABLE bookings ADD COLUMN pickup_code TEXT;
 ALTER TABLE bookings ADD COLUMN fingerprint TEXT;
 ALTER TABLE bookings ADD COLUMN sales TEXT NOT NULL DEFAULT '[]';
 CREATE UNIQUE INDEX bookings_by_pickup_code ON bookings (pickup_code);
+ALTER TABLE orders ADD COLUMN first_attempt_ms BIGINT;
 "#,
     ),
 ];

@@ -35,6 +35,8 @@ pub struct YuekeOptions {
     pub max_seats_per_lock: usize,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// A reversal is possible from this long after the first confirmation request (default 12 minutes).
+    pub reverse_after: chrono::Duration,
 }
 
 impl Default for YuekeOptions {
@@ -44,6 +46,7 @@ impl Default for YuekeOptions {
             lock_lifetime: chrono::Duration::minutes(15),
             max_seats_per_lock: 6,
             max_body_bytes: 256 * 1024,
+            reverse_after: chrono::Duration::minutes(12),
         }
     }
 }

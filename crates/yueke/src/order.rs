@@ -392,9 +392,13 @@ pub async fn confirm_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
     }
 }
 
+/// The refund reason that marks a reversal.
+const REVERSAL: &str = "reverseOrder";
+
 fn status(b: &Booking) -> &'static str {
     match b.state {
         BookingState::Paid => "ticket_success",
+        BookingState::Refunded if b.refund_reason.as_deref() == Some(REVERSAL) => "reverse_success",
         BookingState::Refunded => "refund_success",
     }
 }
@@ -680,16 +684,30 @@ pub async fn refund_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
         return fail(codes::CANCEL_TIME_ERROR);
     }
     if let Some(limit) = venue.refund_limit_per_session {
-        match yk.svc.refunds_in_session(session.id).await {
+        match yk.svc.refunds_in_session(session.id, REVERSAL).await {
             Ok(n) if n >= limit => return fail(codes::OVER_REFUND_UPPER_LIMIT),
             Ok(_) => {}
             Err(_) => return fail(codes::SYSTEM_ERROR),
         }
     }
+    refund(yk, c, &venue, &b, "refundOrder", &link, &id).await
+}
+
+/// Refunds a whole booking for a reason and answers `{cinemaLinkId, orderId}`.
+async fn refund(
+    yk: &Yueke,
+    c: &Caller,
+    venue: &Venue,
+    b: &Booking,
+    reason: &str,
+    link: &str,
+    id: &str,
+) -> Response {
+    let fail = |code: BizCode| wire::failure(&c.api, &c.v, code);
     let req = RefundRequest {
         venue_code: venue.code.clone(),
         key: BookingKey::Number(b.number),
-        reason: "refundOrder".into(),
+        reason: reason.into(),
         amount: None,
         refund_booking_fee: true,
         payment: None,
@@ -712,4 +730,63 @@ pub async fn refund_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
             fail(codes::SYSTEM_ERROR)
         }
     }
+}
+
+/// `ykse.partner.order.reverseOrder`: undoes a ticket order whose confirmation was uncertain —
+/// one that succeeded more than the reversal window (12 minutes) after its first confirmation
+/// request — from the end of that window until the show starts. Idempotent.
+pub async fn reverse_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
+    let fail = |code: BizCode| wire::failure(&c.api, &c.v, code);
+    let (Ok(link), Ok(id)) = (d.str("cinemaLinkId"), d.str("orderId")) else {
+        return fail(codes::FORMAT_ERROR);
+    };
+    let (Some(link), Some(id)) = (link, id) else {
+        return fail(codes::NULL_ARGUMENT);
+    };
+    let venue = match schedule::cinema(yk, c, &link) {
+        Ok(v) => v,
+        Err(code) => return fail(code),
+    };
+    let b = match booking_by_order_id(yk, c, &venue, &link, &id).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return fail(codes::ORDER_NOT_FOUND),
+        Err(code) => return fail(code),
+    };
+    if b.state == BookingState::Refunded {
+        return if b.refund_reason.as_deref() == Some(REVERSAL) {
+            wire::object(
+                &c.api,
+                &c.v,
+                codes::BIZ_SUCCESS,
+                Some(json!({"cinemaLinkId": link, "orderId": id})),
+            )
+        } else {
+            fail(codes::REVERSE_TICKET_STATUS_INCORRECT)
+        };
+    }
+    if b.collected {
+        return fail(codes::TICKET_HAS_PRINT);
+    }
+    let window = yk.opts.reverse_after.num_milliseconds();
+    let first = b.order.first_attempt_ms.unwrap_or(b.created_ms);
+    let now = yk.svc.now_ms();
+    if now < first + window {
+        return fail(codes::REVERSE_TICKET_NO_TIME_YET);
+    }
+    let catalog = yk.svc.catalog();
+    let Some(session) = b
+        .order
+        .tickets
+        .first()
+        .and_then(|t| catalog.session_by_id(t.session_id))
+    else {
+        return fail(codes::ORDER_NOT_FOUND);
+    };
+    if now >= yk.svc.session_start_ms(session) {
+        return fail(codes::CANCEL_TIME_ERROR);
+    }
+    if b.created_ms - first <= window {
+        return fail(codes::REVERSE_TICKET_STATUS_INCORRECT);
+    }
+    refund(yk, c, &venue, &b, REVERSAL, &link, &id).await
 }

@@ -26,6 +26,7 @@ pub const APIS: &[&str] = &[
     "ykse.partner.ticket.printTicket",
     "ykse.partner.ticket.getOrderPrintStatus",
     "ykse.partner.order.refundOrder",
+    "ykse.partner.order.reverseOrder",
 ];
 
 /// Decodes `a=b&c=d` form text; `keep_plus` keeps a literal `+` instead of reading it as a
@@ -215,6 +216,7 @@ async fn dispatch(yk: &Yueke, c: &Caller, data: &Data) -> Response {
             order::get_order_print_status(yk, c, data).await
         }
         "ykse.partner.order.refundOrder" => order::refund_order(yk, c, data).await,
+        "ykse.partner.order.reverseOrder" => order::reverse_order(yk, c, data).await,
         _ => wire::system_error(&c.api, &c.v, codes::INVALID_API),
     }
 }
