@@ -19,7 +19,6 @@ use boxoffice_core::catalog::Partner;
 use boxoffice_core::Boxoffice;
 use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
-use tower_http::decompression::RequestDecompressionLayer;
 
 /// The protocol name under which channels' credentials (channelCode, secret) are stored.
 pub const PROTOCOL: &str = "yueke";
@@ -76,11 +75,11 @@ impl Yueke {
     }
 }
 
-/// `/route` (GET with a query string, POST with a form body; gzip both ways).
+/// `/route` (GET with a query string, POST with a form body; gzip both ways: responses through
+/// the compression layer, request bodies in the handler so every failure stays an envelope).
 pub fn router(yk: Arc<Yueke>) -> Router {
     Router::new()
         .route("/route", any(route::route))
-        .layer(RequestDecompressionLayer::new())
         .layer(CompressionLayer::new())
         .with_state(yk)
 }

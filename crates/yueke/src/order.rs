@@ -275,6 +275,13 @@ pub async fn confirm_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
     let Some(lock) = lock else {
         return fail(codes::ORDER_NOT_FOUND);
     };
+    if lock.state.is_open() {
+        // Reversals are timed from the first confirmation request (G-REV-1).
+        if let Err(e) = yk.svc.note_attempt(&lock).await {
+            tracing::error!(error = %e, "confirmOrder: storage failure");
+            return fail(codes::SYSTEM_ERROR);
+        }
+    }
     let tickets = match parse_tickets(d) {
         Ok(t) => t,
         Err(code) => return fail(code),

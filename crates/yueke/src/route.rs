@@ -7,6 +7,7 @@ use crate::wire::{self, Data};
 use crate::{base, lock, order, Caller, Yueke};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use boxoffice_core::catalog::Partner;
 use std::sync::Arc;
@@ -72,12 +73,34 @@ fn verify(p: &[(String, String)], secret: &str, given: &str) -> bool {
 /// `GET|POST /route`.
 pub async fn route(
     State(yk): State<Arc<Yueke>>,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Body,
 ) -> Response {
     let body = match axum::body::to_bytes(body, yk.opts.max_body_bytes).await {
         Ok(b) => b,
         Err(_) => return wire::system_error("", "", codes::INVALID_VALUE),
+    };
+    // Gzip request bodies are accepted (§1.7); an encoding that cannot be read is a bad value.
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let body: Vec<u8> = match encoding.as_str() {
+        "" | "identity" => body.to_vec(),
+        "gzip" | "x-gzip" => {
+            let limit = yk.opts.max_body_bytes as u64;
+            let mut out = Vec::new();
+            let mut reader =
+                std::io::Read::take(flate2::read::GzDecoder::new(&body[..]), limit + 1);
+            match std::io::Read::read_to_end(&mut reader, &mut out) {
+                Ok(n) if (n as u64) <= limit => out,
+                _ => return wire::system_error("", "", codes::INVALID_VALUE),
+            }
+        }
+        _ => return wire::system_error("", "", codes::INVALID_VALUE),
     };
     let query = query.unwrap_or_default();
     let body_text = String::from_utf8_lossy(&body);

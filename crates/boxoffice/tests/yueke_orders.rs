@@ -1,0 +1,565 @@
+//! Yueke ticket orders over HTTP: confirmOrder (prices, fees, idempotency), getOrderInfo,
+//! getTicketInfo, printTicket, getOrderPrintStatus, refundOrder and reverseOrder with their
+//! time rules on the injected clock.
+
+mod common;
+use chrono::Duration;
+use common::*;
+use serde_json::{json, Value};
+
+/// A signed `/route` GET for the demo channel YKSE (secret 12345) at the server's clock.
+async fn call(server: &TestServer, api: &str, data: &Value) -> Value {
+    let ts = server.app.service.now_ms().to_string();
+    let data = data.to_string();
+    let params = [
+        ("api", api),
+        ("v", "1.0"),
+        ("channelCode", "YKSE"),
+        ("timestamp", ts.as_str()),
+        ("data", data.as_str()),
+    ];
+    let sign = boxoffice_yueke::sign::sign(&params, "12345");
+    let mut query: Vec<(&str, &str)> = params.to_vec();
+    query.push(("sign", &sign));
+    let r = reqwest::Client::new()
+        .get(format!("{}/route", server.url))
+        .query(&query)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 200);
+    r.json().await.expect("json")
+}
+
+fn biz(v: &Value) -> &str {
+    v["data"]["bizCode"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no bizCode: {v}"))
+}
+
+/// Schedule id and key of a demo session at cinema 58 (18406, tomorrow 09:55, 35.00 + 1.00).
+async fn schedule(server: &TestServer, cinema: &str, id: &str) -> (String, String) {
+    let r = call(
+        server,
+        "ykse.partner.schedule.getSchedules",
+        &json!({"cinemaLinkId": cinema, "startDate": "2026-11-23", "endDate": "2026-11-25"}),
+    )
+    .await;
+    let s = r["data"]["dataList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["scheduleId"] == id)
+        .unwrap_or_else(|| panic!("{r}"))
+        .clone();
+    (
+        s["scheduleId"].as_str().unwrap().into(),
+        s["scheduleKey"].as_str().unwrap().into(),
+    )
+}
+
+async fn lock(
+    server: &TestServer,
+    cinema: &str,
+    sched: &(String, String),
+    out: &str,
+    seats: &[&str],
+) -> String {
+    let r = call(
+        server,
+        "ykse.partner.seat.lockSeats",
+        &json!({"cinemaLinkId": cinema, "scheduleId": sched.0, "scheduleKey": sched.1, "outLockId": out, "seatIdList": seats}),
+    )
+    .await;
+    assert_eq!(biz(&r), "SUCCESS", "{r}");
+    r["data"]["data"]["lockOrderId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn confirm_body(
+    cinema: &str,
+    sched: &(String, String),
+    lock: &str,
+    seats: &[&str],
+    price: &str,
+    fee: &str,
+) -> Value {
+    json!({
+        "cinemaLinkId": cinema, "lockOrderId": lock, "scheduleId": sched.0, "scheduleKey": sched.1,
+        "ticketList": seats.iter().map(|s| json!({"seatId": s, "ticketPrice": price, "ticketFee": fee})).collect::<Vec<_>>(),
+        "mobile": "13800000000"
+    })
+}
+
+const A: &str = "0000000000000001-5-07";
+const B: &str = "0000000000000001-5-08";
+
+#[tokio::test]
+async fn confirm_order_books_the_lock_and_a_replay_returns_the_same_order() {
+    let server = TestServer::start().await;
+    let s = schedule(&server, "58", "18406").await;
+    let l = lock(&server, "58", &s, "OUT1", &[A, B]).await;
+    let body = confirm_body("58", &s, &l, &[A, B], "39.90", "1.00");
+    let r = call(&server, "ykse.partner.order.confirmOrder", &body).await;
+    assert_eq!(r["retCode"], "0");
+    assert_eq!(biz(&r), "SUCCESS", "{r}");
+    let d = &r["data"]["data"];
+    let order_id = d["orderId"].as_str().unwrap();
+    assert_eq!(order_id, "20261122580000100001");
+    assert_eq!(d["bookingId"], "0000000000100001");
+    let conf = d["confirmationId"].as_str().unwrap();
+    assert!(
+        conf.len() == 16 && conf.chars().all(|c| c.is_ascii_digit()),
+        "{conf}"
+    );
+    assert_eq!(
+        d["tickets"],
+        json!([
+            {"ticketNo": "0000100001000001", "seatId": A, "seatCode": "0000000001008006", "sectionId": "0000000000000001", "rowId": "5", "columnId": "07", "serviceFee": "1.00"},
+            {"ticketNo": "0000100001000002", "seatId": B, "seatCode": "0000000001008007", "sectionId": "0000000000000001", "rowId": "5", "columnId": "08", "serviceFee": "1.00"}
+        ])
+    );
+    // Idempotent on the lock: the same request answers the same order…
+    assert_eq!(
+        call(&server, "ykse.partner.order.confirmOrder", &body).await,
+        r
+    );
+    // …and a different one is refused.
+    let mut other = body.clone();
+    other["mobile"] = json!("13900000000");
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.confirmOrder", &other).await),
+        "REQUEST_PARAM_INCONFORMITY_ERROR"
+    );
+    // The seats are sold: unavailable through the seat query and lockSeats.
+    let again = call(
+        &server,
+        "ykse.partner.seat.lockSeats",
+        &json!({"cinemaLinkId": "58", "scheduleId": s.0, "scheduleKey": s.1, "outLockId": "OUT2", "seatIdList": [A]}),
+    )
+    .await;
+    assert_eq!(biz(&again), "LOCK_SEAT_ERROR");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn confirm_order_enforces_lock_mobile_seat_price_and_fee_rules() {
+    let server = TestServer::start().await;
+    let s = schedule(&server, "58", "18406").await;
+    let l = lock(&server, "58", &s, "OUT1", &[A, B]).await;
+    let confirm = |body: Value| {
+        let server = &server;
+        async move { biz(&call(server, "ykse.partner.order.confirmOrder", &body).await).to_string() }
+    };
+    let ok = confirm_body("58", &s, &l, &[A, B], "35.00", "1.00");
+    let mut bad_lock = ok.clone();
+    bad_lock["lockOrderId"] = json!("20261122580000009999");
+    assert_eq!(confirm(bad_lock).await, "ORDER_NOT_FOUND");
+    let mut bad_key = ok.clone();
+    bad_key["scheduleKey"] = json!("0123456789ABCDEF0123456789ABCDEF");
+    assert_eq!(confirm(bad_key).await, "SCHEDULE_HAS_CHANGED");
+    let mut no_mobile = ok.clone();
+    no_mobile.as_object_mut().unwrap().remove("mobile");
+    assert_eq!(confirm(no_mobile).await, "NULL_ARGUMENT");
+    let mut bad_mobile = ok.clone();
+    bad_mobile["mobile"] = json!("2380000000");
+    assert_eq!(confirm(bad_mobile).await, "FORMAT_ERROR");
+    let mut card = ok.clone();
+    card["paymentList"] =
+        json!([{"paymentMethod": "MemberCard", "payCardInfo": {"cardNumber": "6810000001"}}]);
+    assert_eq!(confirm(card).await, "PAYMENT_METHOD_ERROR");
+    assert_eq!(
+        confirm(confirm_body("58", &s, &l, &[], "35.00", "1.00")).await,
+        "SEAT_INFO_NOT_NULL"
+    );
+    assert_eq!(
+        confirm(confirm_body("58", &s, &l, &[A], "35.00", "1.00")).await,
+        "SEAT_COUNT_ERROR"
+    );
+    assert_eq!(
+        confirm(confirm_body(
+            "58",
+            &s,
+            &l,
+            &[A, "0000000000000001-5-09"],
+            "35.00",
+            "1.00"
+        ))
+        .await,
+        "SEAT_INFO_ERROR"
+    );
+    assert_eq!(
+        confirm(confirm_body("58", &s, &l, &[A, B], "0", "1.00")).await,
+        "TICKET_PRICE_ERROR"
+    );
+    assert_eq!(
+        confirm(confirm_body("58", &s, &l, &[A, B], "34.99", "1.00")).await,
+        "LOW_THAN_LEAST_PRICE_ERROR"
+    );
+    assert_eq!(
+        confirm(confirm_body("58", &s, &l, &[A, B], "35.00", "2.00")).await,
+        "TICKET_FEE_ERROR"
+    );
+    assert_eq!(
+        confirm(confirm_body("58", &s, &l, &[A, B], "35.001", "1.00")).await,
+        "FORMAT_ERROR"
+    );
+    // None of the refusals consumed the lock.
+    assert_eq!(confirm(ok).await, "SUCCESS");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn area_prices_and_the_shanghai_fee_cap_apply_at_cinema_888() {
+    let server = TestServer::start().await;
+    let s = schedule(&server, "888", "34668").await;
+    // Screen 7: area 1 sells at 80.00, the VIP area (section 2) at 20.00.
+    let vip = "0000000000000002-1-06";
+    let plain = "0000000000000001-3-05";
+    let l = lock(&server, "888", &s, "VIP", &[vip, plain]).await;
+    let body = |vip_price: &str, plain_price: &str| {
+        json!({"cinemaLinkId": "888", "lockOrderId": l, "scheduleId": s.0, "scheduleKey": s.1, "mobile": "13800000000",
+               "ticketList": [{"seatId": vip, "ticketPrice": vip_price, "ticketFee": "0.00"}, {"seatId": plain, "ticketPrice": plain_price, "ticketFee": "0.00"}]})
+    };
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.order.confirmOrder",
+            &body("19.99", "80.00")
+        )
+        .await),
+        "LOW_THAN_LEAST_PRICE_ERROR"
+    );
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.order.confirmOrder",
+            &body("20.00", "79.99")
+        )
+        .await),
+        "LOW_THAN_SETTLE_PRICE_ERROR"
+    );
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.order.confirmOrder",
+            &body("25.00", "80.00")
+        )
+        .await),
+        "SUCCESS"
+    );
+    // The Vista side sees those seats sold.
+    let plan = Client::new(&server).get(&seat_plan("34668")).await.json();
+    let st = seat_statuses(&plan);
+    assert_eq!(st.values().filter(|v| **v == 1).count(), 2);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn order_info_ticket_info_printing_and_refund_follow_the_order() {
+    let server = TestServer::start().await;
+    let s = schedule(&server, "58", "18406").await;
+    let l = lock(&server, "58", &s, "OUT1", &[A]).await;
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.order.getOrderInfo",
+            &json!({"cinemaLinkId": "58", "lockOrderId": l})
+        )
+        .await),
+        "ORDER_NOT_FOUND"
+    );
+    let r = call(
+        &server,
+        "ykse.partner.order.confirmOrder",
+        &confirm_body("58", &s, &l, &[A], "39.90", "1.00"),
+    )
+    .await;
+    let order_id = r["data"]["data"]["orderId"].as_str().unwrap().to_string();
+    let conf = r["data"]["data"]["confirmationId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let info = call(
+        &server,
+        "ykse.partner.order.getOrderInfo",
+        &json!({"cinemaLinkId": "58", "lockOrderId": l}),
+    )
+    .await;
+    assert_eq!(
+        info["data"]["data"],
+        json!({
+            "orderId": order_id, "bookingId": "0000000000100001", "confirmationId": conf,
+            "showDateTime": "2026-11-23 09:55:00", "hallId": "1", "filmCode": "051400832015", "shortName": "火星救援",
+            "status": "ticket_success",
+            "tickets": [{"ticketNo": "0000100001000001", "seatCode": "0000000001008006", "sectionId": "0000000000000001", "rowId": "5", "columnId": "07",
+                         "ticketPrice": "39.90", "ticketFee": "1.00", "serviceFee": "1.00", "printStatus": "N", "refundStatus": "N"}]
+        })
+    );
+    assert_eq!(
+        call(
+            &server,
+            "ykse.partner.order.getOrderInfo",
+            &json!({"cinemaLinkId": "58", "orderId": order_id})
+        )
+        .await["data"]["data"],
+        info["data"]["data"]
+    );
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.order.getOrderInfo",
+            &json!({"cinemaLinkId": "58"})
+        )
+        .await),
+        "NULL_ARGUMENT"
+    );
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.order.getOrderInfo",
+            &json!({"cinemaLinkId": "56", "orderId": order_id})
+        )
+        .await),
+        "ORDER_NOT_FOUND"
+    );
+
+    let ticket = call(
+        &server,
+        "ykse.partner.order.getTicketInfo",
+        &json!({"cinemaLinkId": "58", "confirmationId": conf}),
+    )
+    .await;
+    let t = &ticket["data"]["data"];
+    assert_eq!(t["printId"], "0000000000100001");
+    assert_eq!(t["cinemaName"], "58 影院");
+    assert_eq!(t["hallName"], "1 号厅");
+    assert_eq!(t["channelCode"], "YKSE");
+    assert_eq!(t["tickets"][0]["sectionName"], "普通区");
+    assert_eq!(
+        t["tickets"][0]["infoCode"],
+        format!("{conf}0000100001000001")
+    );
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.order.getTicketInfo",
+            &json!({"cinemaLinkId": "58", "confirmationId": "1234567890123456"})
+        )
+        .await),
+        "CONFIRMATIONID_WRONG"
+    );
+
+    let print = json!({"cinemaLinkId": "58", "printId": "0000000000100001"});
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.ticket.getOrderPrintStatus", &print).await),
+        "PRINT_TICKET_ALLOW"
+    );
+    let printed = call(&server, "ykse.partner.ticket.printTicket", &print).await;
+    assert_eq!(
+        printed["data"],
+        json!({"bizCode": "SUCCESS", "bizMsg": "操作成功", "data": {"cinemaLinkId": "58", "printId": "0000000000100001"}})
+    );
+    let again = call(&server, "ykse.partner.ticket.printTicket", &print).await;
+    assert_eq!(biz(&again), "PRINT_TICKET_NOT_ALLOW");
+    assert_eq!(
+        again["data"]["data"]["printId"], "0000000000100001",
+        "data is echoed on the refusal"
+    );
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.ticket.getOrderPrintStatus", &print).await),
+        "PRINT_TICKET_NOT_ALLOW"
+    );
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.ticket.printTicket",
+            &json!({"cinemaLinkId": "58", "printId": "0000000000999999"})
+        )
+        .await),
+        "CONFIRMATIONID_WRONG"
+    );
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.order.refundOrder",
+            &json!({"cinemaLinkId": "58", "orderId": order_id})
+        )
+        .await),
+        "TICKET_HAS_PRINT"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn refund_order_follows_the_cinemas_policy_and_frees_the_seats() {
+    let server = TestServer::start().await;
+    let s = schedule(&server, "58", "18406").await;
+    let l = lock(&server, "58", &s, "OUT1", &[A]).await;
+    let r = call(
+        &server,
+        "ykse.partner.order.confirmOrder",
+        &confirm_body("58", &s, &l, &[A], "35.00", "1.00"),
+    )
+    .await;
+    let order_id = r["data"]["data"]["orderId"].as_str().unwrap().to_string();
+    let refund = json!({"cinemaLinkId": "58", "orderId": order_id});
+    let ok = call(&server, "ykse.partner.order.refundOrder", &refund).await;
+    assert_eq!(
+        ok["data"],
+        json!({"bizCode": "SUCCESS", "bizMsg": "操作成功", "data": {"cinemaLinkId": "58", "orderId": order_id}})
+    );
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.refundOrder", &refund).await),
+        "TICKET_HAS_REFUND"
+    );
+    let info = call(
+        &server,
+        "ykse.partner.order.getOrderInfo",
+        &json!({"cinemaLinkId": "58", "orderId": order_id}),
+    )
+    .await;
+    assert_eq!(info["data"]["data"]["status"], "refund_success");
+    assert_eq!(info["data"]["data"]["tickets"][0]["refundStatus"], "Y");
+    // The seat is for sale again.
+    lock(&server, "58", &s, "OUT2", &[A]).await;
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.order.refundOrder",
+            &json!({"cinemaLinkId": "58", "orderId": "20261122580000999999"})
+        )
+        .await),
+        "ORDER_NOT_FOUND"
+    );
+
+    // Cinema 56 has no refund policy.
+    let s56 = schedule(&server, "56", "7054").await;
+    let l56 = lock(&server, "56", &s56, "OUT3", &["0000000000000001-1-01"]).await;
+    let r56 = call(
+        &server,
+        "ykse.partner.order.confirmOrder",
+        &confirm_body(
+            "56",
+            &s56,
+            &l56,
+            &["0000000000000001-1-01"],
+            "40.00",
+            "0.00",
+        ),
+    )
+    .await;
+    assert_eq!(biz(&r56), "SUCCESS", "{r56}");
+    let o56 = r56["data"]["data"]["orderId"].as_str().unwrap();
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.order.refundOrder",
+            &json!({"cinemaLinkId": "56", "orderId": o56})
+        )
+        .await),
+        "REFUND_POLICY_NOT_FOUND"
+    );
+
+    // Refunds close 60 minutes before the show (09:55 tomorrow).
+    let l2 = lock(&server, "58", &s, "OUT4", &[B]).await;
+    let r2 = call(
+        &server,
+        "ykse.partner.order.confirmOrder",
+        &confirm_body("58", &s, &l2, &[B], "35.00", "1.00"),
+    )
+    .await;
+    let o2 = r2["data"]["data"]["orderId"].as_str().unwrap().to_string();
+    server
+        .clock
+        .set(boxoffice_server::testing::test_start() + Duration::hours(22) + Duration::minutes(56));
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.order.refundOrder",
+            &json!({"cinemaLinkId": "58", "orderId": o2})
+        )
+        .await),
+        "CANCEL_TIME_ERROR"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn reverse_order_needs_a_late_success_and_the_window_and_is_idempotent() {
+    let server = TestServer::start().await;
+    let s = schedule(&server, "58", "18406").await;
+    // Confirmed at once: never reversible.
+    let l = lock(&server, "58", &s, "FAST", &[A]).await;
+    let r = call(
+        &server,
+        "ykse.partner.order.confirmOrder",
+        &confirm_body("58", &s, &l, &[A], "35.00", "1.00"),
+    )
+    .await;
+    let fast = r["data"]["data"]["orderId"].as_str().unwrap().to_string();
+    let reverse = |id: &str| json!({"cinemaLinkId": "58", "orderId": id});
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.reverseOrder", &reverse(&fast)).await),
+        "REVERSE_TICKET_NO_TIME_YET"
+    );
+    server.clock.advance(Duration::minutes(13));
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.reverseOrder", &reverse(&fast)).await),
+        "REVERSE_TICKET_STATUS_INCORRECT"
+    );
+
+    // First attempt refused, success 13 minutes later: reversible from 12 minutes after the first attempt.
+    let s = schedule(&server, "58", "18406").await;
+    let l = lock(&server, "58", &s, "SLOW", &[B]).await;
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.order.confirmOrder",
+            &confirm_body("58", &s, &l, &[B], "1.00", "1.00")
+        )
+        .await),
+        "LOW_THAN_LEAST_PRICE_ERROR"
+    );
+    server.clock.advance(Duration::minutes(13));
+    let r = call(
+        &server,
+        "ykse.partner.order.confirmOrder",
+        &confirm_body("58", &s, &l, &[B], "35.00", "1.00"),
+    )
+    .await;
+    assert_eq!(biz(&r), "SUCCESS", "{r}");
+    let slow = r["data"]["data"]["orderId"].as_str().unwrap().to_string();
+    let ok = call(&server, "ykse.partner.order.reverseOrder", &reverse(&slow)).await;
+    assert_eq!(
+        ok["data"],
+        json!({"bizCode": "SUCCESS", "bizMsg": "操作成功", "data": {"cinemaLinkId": "58", "orderId": slow}})
+    );
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.reverseOrder", &reverse(&slow)).await),
+        "SUCCESS",
+        "idempotent"
+    );
+    let info = call(
+        &server,
+        "ykse.partner.order.getOrderInfo",
+        &json!({"cinemaLinkId": "58", "orderId": slow}),
+    )
+    .await;
+    assert_eq!(info["data"]["data"]["status"], "reverse_success");
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.refundOrder", &reverse(&slow)).await),
+        "TICKET_HAS_REFUND"
+    );
+    // After the show starts nothing can be reversed.
+    server
+        .clock
+        .set(boxoffice_server::testing::test_start() + Duration::days(1));
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.reverseOrder", &reverse(&fast)).await),
+        "CANCEL_TIME_ERROR"
+    );
+    server.stop().await;
+}
