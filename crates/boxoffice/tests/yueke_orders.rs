@@ -563,3 +563,57 @@ async fn reverse_order_needs_a_late_success_and_the_window_and_is_idempotent() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn confirm_order_for_multi_pay_checks_each_tickets_payments() {
+    let server = TestServer::start().await;
+    let s = schedule(&server, "58", "18406").await;
+    let l = lock(&server, "58", &s, "MULTI", &[A]).await;
+    let body = |payments: Value| {
+        json!({"cinemaLinkId": "58", "lockOrderId": l, "scheduleId": s.0, "scheduleKey": s.1, "mobile": "13800138000",
+               "ticketList": [{"seatId": A, "ticketPrice": "50.00", "ticketFee": "1.00", "paymentList": payments}]})
+    };
+    let multi = |payments: Value| {
+        let b = body(payments);
+        let server = &server;
+        async move { call(server, "ykse.partner.order.confirmOrderForMultiPay", &b).await }
+    };
+    assert_eq!(biz(&multi(json!([])).await), "NULL_ARGUMENT");
+    assert_eq!(
+        biz(&multi(json!([{"paymentMethod": "alipay", "payAmount": "51.00"}])).await),
+        "PAYMENT_METHOD_ERROR"
+    );
+    assert_eq!(
+        biz(&multi(json!([{"paymentMethod": "MemberCard", "payAmount": "51.00", "payCardInfo": {"cardNumber": "112345"}}])).await),
+        "PAYMENT_METHOD_ERROR",
+        "member cards arrive with the member-card work"
+    );
+    assert_eq!(
+        biz(&multi(json!([{"paymentMethod": "Ali", "payAmount": "50.00"}])).await),
+        "PAYMENT_AMOUNT_ERROR"
+    );
+    assert_eq!(biz(&multi(json!([{"paymentMethod": "Ali", "payAmount": "51.00", "thirdPartPayment": {"thirdTradeNo": "T1"}}])).await), "NULL_ARGUMENT");
+    let split = json!([
+        {"paymentMethod": "Ali", "payAmount": "46.00", "thirdPartPayment": {"thirdTradeNo": "T1", "outTradeNo": "O1"}},
+        {"paymentMethod": "Corp", "payAmount": "5.00"}
+    ]);
+    let ok = multi(split.clone()).await;
+    assert_eq!(biz(&ok), "SUCCESS", "{ok}");
+    assert_eq!(multi(split).await, ok, "a replay answers the same order");
+    // The same lock through the other confirm API is a different request.
+    let plain = confirm_body("58", &s, &l, &[A], "50.00", "1.00");
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.confirmOrder", &plain).await),
+        "REQUEST_PARAM_INCONFORMITY_ERROR"
+    );
+    // confirmOrder refuses per-ticket payment lines.
+    let l2 = lock(&server, "58", &s, "PLAIN", &[B]).await;
+    let mut with_lines = confirm_body("58", &s, &l2, &[B], "50.00", "1.00");
+    with_lines["ticketList"][0]["paymentList"] =
+        json!([{"paymentMethod": "Ali", "payAmount": "51.00"}]);
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.confirmOrder", &with_lines).await),
+        "PAYMENT_METHOD_ERROR"
+    );
+    server.stop().await;
+}

@@ -172,6 +172,8 @@ struct TicketIn {
     price: i64,
     fee: i64,
     discounted: bool,
+    /// Per-ticket payment lines (confirmOrderForMultiPay).
+    payments: Vec<Value>,
 }
 
 fn parse_tickets(d: &Data) -> Result<Vec<TicketIn>, BizCode> {
@@ -205,21 +207,39 @@ fn parse_tickets(d: &Data) -> Result<Vec<TicketIn>, BizCode> {
             price: parse_money(&price).ok_or(codes::FORMAT_ERROR)?,
             fee: parse_money(&fee).ok_or(codes::FORMAT_ERROR)?,
             discounted: flag("isBenefit") || flag("isCardDiscount"),
+            payments: t
+                .array("paymentList")
+                .map_err(|_| codes::FORMAT_ERROR)?
+                .unwrap_or_default(),
         });
     }
     Ok(out)
 }
 
 /// A digest of what a confirmation asks for, so a replay is recognised (G-IDEM-1).
-fn fingerprint(schedule: &str, tickets: &[TicketIn], mobile: &str, payments: &[Value]) -> String {
-    let mut t: Vec<(String, i64, i64, bool)> = tickets
+fn fingerprint(
+    api: &str,
+    schedule: &str,
+    tickets: &[TicketIn],
+    mobile: &str,
+    payments: &[Value],
+) -> String {
+    let mut t: Vec<(String, i64, i64, bool, String)> = tickets
         .iter()
-        .map(|t| (t.seat_id.clone(), t.price, t.fee, t.discounted))
+        .map(|t| {
+            (
+                t.seat_id.clone(),
+                t.price,
+                t.fee,
+                t.discounted,
+                Value::Array(t.payments.clone()).to_string(),
+            )
+        })
         .collect();
     t.sort();
     let mut h = Md5::new();
     h.update(format!(
-        "{schedule}|{t:?}|{mobile}|{}",
+        "{api}|{schedule}|{t:?}|{mobile}|{}",
         Value::Array(payments.to_vec())
     ));
     hex::encode(h.finalize())
@@ -252,8 +272,60 @@ fn check_price(s: &Schedule, venue: &Venue, category: &str, t: &TicketIn) -> Res
     Ok(())
 }
 
+/// Payment methods of confirmOrderForMultiPay (case-sensitive); `MemberCard` needs the
+/// member-card front end and is refused until then.
+const METHODS: &[&str] = &["Ali", "WeChat", "Cash", "Corp", "CinemaPay"];
+
+/// One ticket's own payment lines: known methods, amounts that add up to price + fee, and
+/// `thirdPartPayment` complete when given (G-ORD-9, G-ORD-10).
+fn check_ticket_payments(t: &TicketIn) -> Result<(), BizCode> {
+    if t.payments.is_empty() {
+        return Err(codes::NULL_ARGUMENT);
+    }
+    let mut sum = 0i64;
+    for p in &t.payments {
+        let p = Data(p.as_object().cloned().ok_or(codes::FORMAT_ERROR)?);
+        let method = p
+            .str("paymentMethod")
+            .map_err(|_| codes::FORMAT_ERROR)?
+            .ok_or(codes::NULL_ARGUMENT)?;
+        if !METHODS.contains(&method.as_str()) {
+            return Err(codes::PAYMENT_METHOD_ERROR);
+        }
+        let amount = p
+            .str("payAmount")
+            .map_err(|_| codes::FORMAT_ERROR)?
+            .ok_or(codes::NULL_ARGUMENT)?;
+        let amount = parse_money(&amount)
+            .filter(|a| *a >= 0)
+            .ok_or(codes::FORMAT_ERROR)?;
+        if let Some(third) = p.0.get("thirdPartPayment").filter(|v| !v.is_null()) {
+            let third = Data(third.as_object().cloned().ok_or(codes::FORMAT_ERROR)?);
+            for field in ["thirdTradeNo", "outTradeNo"] {
+                if third.str(field).map_err(|_| codes::FORMAT_ERROR)?.is_none() {
+                    return Err(codes::NULL_ARGUMENT);
+                }
+            }
+        }
+        sum += amount;
+    }
+    if sum != t.price + t.fee {
+        return Err(codes::PAYMENT_AMOUNT_ERROR);
+    }
+    Ok(())
+}
+
 /// `ykse.partner.order.confirmOrder`: books a lock after the channel took the money.
 pub async fn confirm_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
+    confirm(yk, c, d, false).await
+}
+
+/// `ykse.partner.order.confirmOrderForMultiPay`: the same, with each ticket's own payment lines.
+pub async fn confirm_order_for_multi_pay(yk: &Yueke, c: &Caller, d: &Data) -> Response {
+    confirm(yk, c, d, true).await
+}
+
+async fn confirm(yk: &Yueke, c: &Caller, d: &Data, multi: bool) -> Response {
     let fail = |code: BizCode| wire::failure(&c.api, &c.v, code);
     let lock_id = match d.str("lockOrderId") {
         Ok(Some(l)) => l,
@@ -294,7 +366,7 @@ pub async fn confirm_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
         Ok(p) => p.unwrap_or_default(),
         Err(_) => return fail(codes::FORMAT_ERROR),
     };
-    let digest = fingerprint(&s.session.code, &tickets, &mobile, &payments);
+    let digest = fingerprint(&c.api, &s.session.code, &tickets, &mobile, &payments);
     match lock.state {
         OrderState::Completed => {
             return match yk
@@ -331,7 +403,10 @@ pub async fn confirm_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
         return fail(codes::FORMAT_ERROR);
     }
     // Member and co-branded cards come with the member-card front end.
-    if !payments.is_empty() || tickets.iter().any(|t| t.discounted) {
+    if (multi && !payments.is_empty())
+        || (!multi && (!payments.is_empty() || tickets.iter().any(|t| !t.payments.is_empty())))
+        || tickets.iter().any(|t| t.discounted)
+    {
         return fail(codes::PAYMENT_METHOD_ERROR);
     }
     if tickets.is_empty() {
@@ -357,6 +432,11 @@ pub async fn confirm_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
         }
         if let Err(code) = check_price(&s, &venue, &held.area_category, t) {
             return fail(code);
+        }
+        if multi {
+            if let Err(code) = check_ticket_payments(t) {
+                return fail(code);
+            }
         }
         sales.push(TicketSale {
             seq: held.seq,

@@ -22,6 +22,7 @@ pub const APIS: &[&str] = &[
     "ykse.partner.seat.lockSeats",
     "ykse.partner.seat.releaseSeats",
     "ykse.partner.order.confirmOrder",
+    "ykse.partner.order.confirmOrderForMultiPay",
     "ykse.partner.order.getOrderInfo",
     "ykse.partner.order.getTicketInfo",
     "ykse.partner.ticket.printTicket",
@@ -232,6 +233,9 @@ async fn dispatch(yk: &Yueke, c: &Caller, data: &Data) -> Response {
         "ykse.partner.seat.lockSeats" => lock::lock_seats(yk, c, data).await,
         "ykse.partner.seat.releaseSeats" => lock::release_seats(yk, c, data).await,
         "ykse.partner.order.confirmOrder" => order::confirm_order(yk, c, data).await,
+        "ykse.partner.order.confirmOrderForMultiPay" => {
+            order::confirm_order_for_multi_pay(yk, c, data).await
+        }
         "ykse.partner.order.getOrderInfo" => order::get_order_info(yk, c, data).await,
         "ykse.partner.order.getTicketInfo" => order::get_ticket_info(yk, c, data).await,
         "ykse.partner.ticket.printTicket" => order::print_ticket(yk, c, data).await,
