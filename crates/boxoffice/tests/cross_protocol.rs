@@ -5,7 +5,6 @@
 mod common;
 
 use boxoffice_core::Boxoffice;
-use boxoffice_yueke::sign::sign;
 use common::*;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,23 +16,10 @@ const LOCK_SEATS: &str = "ykse.partner.seat.lockSeats";
 const RELEASE_SEATS: &str = "ykse.partner.seat.releaseSeats";
 const S1: &str = "0000000000000001";
 
-fn pct(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// A Yueke caller (channel YKSE, secret 12345) of one test server.
 #[derive(Clone)]
 struct Yk {
     url: String,
-    http: reqwest::Client,
     svc: Arc<Boxoffice>,
 }
 
@@ -41,38 +27,13 @@ impl Yk {
     fn new(server: &TestServer) -> Yk {
         Yk {
             url: server.url.clone(),
-            http: reqwest::Client::new(),
             svc: server.app.service.clone(),
         }
     }
 
     /// A signed GET call; the envelope (HTTP 200, `retCode "0"`).
     async fn call(&self, api: &str, data: &Value) -> Value {
-        let ts = self.svc.now_ms().to_string();
-        let data = data.to_string();
-        let p = [
-            ("api", api),
-            ("v", "1.0"),
-            ("channelCode", "YKSE"),
-            ("timestamp", ts.as_str()),
-            ("data", data.as_str()),
-        ];
-        let sig = sign(&p, "12345");
-        let query: Vec<String> = p
-            .iter()
-            .map(|(k, v)| format!("{k}={}", pct(v)))
-            .chain(std::iter::once(format!("sign={sig}")))
-            .collect();
-        let resp = self
-            .http
-            .get(format!("{}/route?{}", self.url, query.join("&")))
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(resp.status().as_u16(), 200);
-        let text = resp.text().await.expect("body");
-        let env: Value =
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+        let env = yueke_call(&self.url, self.svc.now_ms(), api, data).await;
         assert_eq!(env["retCode"], "0", "{env}");
         env
     }

@@ -7,28 +7,9 @@ use chrono::Duration;
 use common::*;
 use serde_json::{json, Value};
 
-/// A signed `/route` GET for the demo channel YKSE (secret 12345) at the server's clock.
+/// A signed `/route` GET for the demo channel at the server's clock.
 async fn call(server: &TestServer, api: &str, data: &Value) -> Value {
-    let ts = server.app.service.now_ms().to_string();
-    let data = data.to_string();
-    let params = [
-        ("api", api),
-        ("v", "1.0"),
-        ("channelCode", "YKSE"),
-        ("timestamp", ts.as_str()),
-        ("data", data.as_str()),
-    ];
-    let sign = boxoffice_yueke::sign::sign(&params, "12345");
-    let mut query: Vec<(&str, &str)> = params.to_vec();
-    query.push(("sign", &sign));
-    let r = reqwest::Client::new()
-        .get(format!("{}/route", server.url))
-        .query(&query)
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(r.status(), 200);
-    r.json().await.expect("json")
+    yueke_call(&server.url, server.app.service.now_ms(), api, data).await
 }
 
 fn biz(v: &Value) -> &str {

@@ -731,22 +731,30 @@ pub async fn get_order_print_status(yk: &Yueke, c: &Caller, d: &Data) -> Respons
     }
 }
 
+/// The order named by `cinemaLinkId` + `orderId` (refund and reversal requests).
+async fn order_target(
+    yk: &Yueke,
+    c: &Caller,
+    d: &Data,
+) -> Result<(String, String, Arc<Venue>, Booking), BizCode> {
+    let (Ok(link), Ok(id)) = (d.str("cinemaLinkId"), d.str("orderId")) else {
+        return Err(codes::FORMAT_ERROR);
+    };
+    let (Some(link), Some(id)) = (link, id) else {
+        return Err(codes::NULL_ARGUMENT);
+    };
+    let venue = schedule::cinema(yk, c, &link)?;
+    let b = booking_by_order_id(yk, c, &venue, &link, &id)
+        .await?
+        .ok_or(codes::ORDER_NOT_FOUND)?;
+    Ok((link, id, venue, b))
+}
+
 /// `ykse.partner.order.refundOrder`: refunds a whole ticket order within the cinema's policy.
 pub async fn refund_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
     let fail = |code: BizCode| wire::failure(&c.api, &c.v, code);
-    let (Ok(link), Ok(id)) = (d.str("cinemaLinkId"), d.str("orderId")) else {
-        return fail(codes::FORMAT_ERROR);
-    };
-    let (Some(link), Some(id)) = (link, id) else {
-        return fail(codes::NULL_ARGUMENT);
-    };
-    let venue = match schedule::cinema(yk, c, &link) {
-        Ok(v) => v,
-        Err(code) => return fail(code),
-    };
-    let b = match booking_by_order_id(yk, c, &venue, &link, &id).await {
-        Ok(Some(b)) => b,
-        Ok(None) => return fail(codes::ORDER_NOT_FOUND),
+    let (link, id, venue, b) = match order_target(yk, c, d).await {
+        Ok(x) => x,
         Err(code) => return fail(code),
     };
     if b.state == BookingState::Refunded {
@@ -824,19 +832,8 @@ async fn refund(
 /// request — from the end of that window until the show starts. Idempotent.
 pub async fn reverse_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
     let fail = |code: BizCode| wire::failure(&c.api, &c.v, code);
-    let (Ok(link), Ok(id)) = (d.str("cinemaLinkId"), d.str("orderId")) else {
-        return fail(codes::FORMAT_ERROR);
-    };
-    let (Some(link), Some(id)) = (link, id) else {
-        return fail(codes::NULL_ARGUMENT);
-    };
-    let venue = match schedule::cinema(yk, c, &link) {
-        Ok(v) => v,
-        Err(code) => return fail(code),
-    };
-    let b = match booking_by_order_id(yk, c, &venue, &link, &id).await {
-        Ok(Some(b)) => b,
-        Ok(None) => return fail(codes::ORDER_NOT_FOUND),
+    let (link, id, venue, b) = match order_target(yk, c, d).await {
+        Ok(x) => x,
         Err(code) => return fail(code),
     };
     if b.state == BookingState::Refunded {

@@ -179,3 +179,29 @@ pub fn seat_statuses(plan: &Value) -> std::collections::BTreeMap<(i64, i64, i64)
     }
     out
 }
+
+/// A signed Yueke `/route` GET as the demo channel (YKSE, secret 12345) with the timestamp of
+/// the server's clock; returns the envelope after checking HTTP 200.
+pub async fn yueke_call(url: &str, now_ms: i64, api: &str, data: &Value) -> Value {
+    let ts = now_ms.to_string();
+    let data = data.to_string();
+    let params = [
+        ("api", api),
+        ("v", "1.0"),
+        ("channelCode", "YKSE"),
+        ("timestamp", ts.as_str()),
+        ("data", data.as_str()),
+    ];
+    let sign = boxoffice_yueke::sign::sign(&params, "12345");
+    let mut query: Vec<(&str, &str)> = params.to_vec();
+    query.push(("sign", &sign));
+    let r = reqwest::Client::new()
+        .get(format!("{url}/route"))
+        .query(&query)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.expect("body");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
