@@ -25,6 +25,9 @@ pub struct Seat {
     pub row: i64,
     /// Column index.
     pub column: i64,
+    /// The seat's Yueke `seatId`: `{area number in 16 digits}-{physical row name}-{seat name,
+    /// numeric names padded to two digits}`.
+    pub yueke: String,
 }
 
 impl Seat {
@@ -201,6 +204,7 @@ pub fn parse_seat_plan(v: &Value) -> anyhow::Result<Vec<PlanSeat>> {
     for area in areas {
         let category = area["AreaCategoryCode"].as_str().unwrap_or_default();
         for row in area["Rows"].as_array().into_iter().flatten() {
+            let physical = row["PhysicalName"].as_str().unwrap_or_default();
             for seat in row["Seats"].as_array().into_iter().flatten() {
                 let p = &seat["Position"];
                 let (Some(a), Some(r), Some(c), Some(status)) = (
@@ -211,12 +215,14 @@ pub fn parse_seat_plan(v: &Value) -> anyhow::Result<Vec<PlanSeat>> {
                 ) else {
                     return Err(anyhow!("a seat without a position or status: {seat}"));
                 };
+                let name = seat["Id"].as_str().unwrap_or_default();
                 out.push(PlanSeat {
                     seat: Seat {
                         area_category: category.to_string(),
                         area: a,
                         row: r,
                         column: c,
+                        yueke: yueke_seat_id(a, physical, name),
                     },
                     status,
                 });
@@ -224,6 +230,17 @@ pub fn parse_seat_plan(v: &Value) -> anyhow::Result<Vec<PlanSeat>> {
         }
     }
     Ok(out)
+}
+
+/// The Yueke `seatId` of a seat: area number in 16 digits, physical row name, and the seat name
+/// (a one-digit numeric name padded to two digits), joined by `-`.
+pub fn yueke_seat_id(area: i64, row: &str, name: &str) -> String {
+    let column = if name.len() == 1 && name.chars().all(|c| c.is_ascii_digit()) {
+        format!("0{name}")
+    } else {
+        name.to_string()
+    };
+    format!("{area:016}-{row}-{column}")
 }
 
 /// The AddTickets body for an order key, one ticket type and its seats.
@@ -305,12 +322,15 @@ mod tests {
     #[test]
     fn parses_a_seat_plan() {
         let v = json!({"SeatLayoutData": {"Areas": [{"AreaCategoryCode": "01", "Rows": [
-            {"Seats": [{"Position": {"AreaNumber": 1, "RowIndex": 0, "ColumnIndex": 3}, "Status": 1}]}
+            {"PhysicalName": "K", "Seats": [{"Id": "4", "Position": {"AreaNumber": 1, "RowIndex": 0, "ColumnIndex": 3}, "Status": 1}]}
         ]}]}});
         let seats = parse_seat_plan(&v).expect("plan");
         assert_eq!(seats.len(), 1);
         assert_eq!(seats[0].seat.key(), (1, 0, 3));
         assert_eq!(seats[0].status, 1);
         assert_eq!(seats[0].seat.area_category, "01");
+        assert_eq!(seats[0].seat.yueke, "0000000000000001-K-04");
+        assert_eq!(yueke_seat_id(2, "3", "12"), "0000000000000002-3-12");
+        assert_eq!(yueke_seat_id(2, "3", "A"), "0000000000000002-3-A");
     }
 }

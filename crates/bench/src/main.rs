@@ -1,15 +1,18 @@
 //! `boxoffice-bench`: a load benchmark of the boxoffice server over the Vista Connect wire.
 //!
 //! By default it starts a private server per store (SQLite, then PostgreSQL) on a generated
-//! catalogue, runs three workloads at each concurrency level — seat-plan reads, complete
-//! bookings (AddTickets + CompleteOrder), and an oversell check where many workers race for the
-//! same seats — verifies that every confirmed booking is kept and no seat is sold twice, and
-//! prints Markdown tables for `docs/performance.md`. With `--url` it measures a running server.
+//! catalogue, runs its workloads at each concurrency level — seat-plan reads, complete bookings
+//! (AddTickets + CompleteOrder), the Yueke partner API reads (getSchedules, getSeats,
+//! getScheduleSoldSeats) and bookings (lockSeats + confirmOrder) on the same seats' cursor, and an
+//! oversell check where many workers race for the same seats — verifies that every confirmed
+//! booking is kept and no seat is sold twice, and prints Markdown tables for
+//! `docs/performance.md`. With `--url` it measures a running server.
 
 mod api;
 mod report;
 mod server;
 mod workload;
+mod yueke;
 
 use anyhow::{bail, Context};
 use clap::{Parser, ValueEnum};
@@ -21,6 +24,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
 use workload::{BookingState, Check, ErrorLog, Target};
+use yueke::YuekeTarget;
 
 /// Bookings per second the generated catalogue is sized for.
 const SIZED_FOR_BOOKINGS_PER_SEC: usize = 3000;
@@ -90,9 +94,22 @@ struct Cli {
     /// `max_connections` of a private server's database pool.
     #[arg(long, default_value_t = 16)]
     max_connections: u32,
-    /// Bookings looked up with GetSingleBooking after the booking workload.
+    /// Bookings looked up with GetSingleBooking (and Yueke orders with getOrderInfo) after the
+    /// booking workloads.
     #[arg(long, default_value_t = 200)]
     verify_sample: usize,
+    /// Leave out the Yueke partner API workloads.
+    #[arg(long)]
+    no_yueke: bool,
+    /// With --url: the Yueke channelCode (default: the demo's).
+    #[arg(long, default_value = "YKSE")]
+    yueke_channel: String,
+    /// With --url: the Yueke channel's signing secret (default: the demo's).
+    #[arg(long, default_value = "12345")]
+    yueke_secret: String,
+    /// With --url: the cinema's Yueke cinemaLinkId (default: the demo's, for cinema 0200).
+    #[arg(long, default_value = "888")]
+    yueke_link: String,
 }
 
 /// What to run against one server.
@@ -102,6 +119,8 @@ struct Plan {
     read_sessions: Vec<String>,
     booking_sessions: Vec<String>,
     contention_session: String,
+    /// The Yueke channel to use (`None`: no Yueke workloads).
+    yueke: Option<YuekeTarget>,
 }
 
 #[tokio::main]
@@ -164,6 +183,12 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             read_sessions: cli.sessions.iter().take(READ_SESSIONS).cloned().collect(),
             booking_sessions: booking,
             contention_session: contention,
+            yueke: (!cli.no_yueke).then(|| YuekeTarget {
+                base: url.clone(),
+                channel: cli.yueke_channel.clone(),
+                secret: cli.yueke_secret.clone(),
+                link: cli.yueke_link.clone(),
+            }),
         };
         return bench(&cli, &plan).await;
     }
@@ -178,7 +203,9 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         );
     }
     let pairs_per_session = server::ROWS * (server::COLUMNS / 2);
-    let needed = (SIZED_FOR_BOOKINGS_PER_SEC * cli.seconds as usize * cli.levels.len())
+    // Vista and Yueke bookings take their seats from the same sessions.
+    let protocols = if cli.no_yueke { 1 } else { 2 };
+    let needed = (protocols * SIZED_FOR_BOOKINGS_PER_SEC * cli.seconds as usize * cli.levels.len())
         .div_ceil(pairs_per_session)
         + READ_SESSIONS
         + 1;
@@ -217,6 +244,12 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             read_sessions: codes[..READ_SESSIONS].to_vec(),
             booking_sessions: codes[READ_SESSIONS..codes.len() - 1].to_vec(),
             contention_session: codes[codes.len() - 1].clone(),
+            yueke: (!cli.no_yueke).then(|| YuekeTarget {
+                base: srv.base.clone(),
+                channel: server::YUEKE_CHANNEL.to_string(),
+                secret: srv.yueke_secret.clone(),
+                link: server::YUEKE_LINK.to_string(),
+            }),
         };
         let result = bench(&cli, &plan).await;
         let problems = srv.log_problems();
@@ -260,6 +293,13 @@ async fn bench(cli: &Cli, plan: &Plan) -> anyhow::Result<bool> {
         cursor: AtomicUsize::new(0),
         run: run_id.clone(),
     });
+    let yueke_setup = match &plan.yueke {
+        Some(y) => {
+            eprintln!("[{short}] yueke: listing schedules and seat ids");
+            Some(yueke::discover(y, &state.plans, &plan.read_sessions).await?)
+        }
+        None => None,
+    };
     let mut rows: Vec<Row> = Vec::new();
     for &level in &cli.levels {
         let log = Arc::new(ErrorLog::new(format!("{short} seat-plan c={level}")));
@@ -271,9 +311,36 @@ async fn bench(cli: &Cli, plan: &Plan) -> anyhow::Result<bool> {
         );
         rows.push(row);
     }
+    if let (Some(y), Some(setup)) = (&plan.yueke, &yueke_setup) {
+        let reads: [(&'static str, &str, &[serde_json::Value]); 3] = [
+            (
+                yueke::GET_SCHEDULES,
+                "yueke getSchedules (3 days)",
+                &setup.schedule_reads,
+            ),
+            (yueke::GET_SEATS, "yueke getSeats", &setup.seat_reads),
+            (
+                yueke::GET_SOLD_SEATS,
+                "yueke getScheduleSoldSeats",
+                &setup.sold_reads,
+            ),
+        ];
+        for (api, label, requests) in reads {
+            for &level in &cli.levels {
+                let log = Arc::new(ErrorLog::new(format!("{short} {label} c={level}")));
+                let row = yueke::reads(y, api, label, requests, level, duration, log).await?;
+                eprintln!("[{short}] {label} c={level}: {:.0}/s", row.ops_per_sec);
+                rows.push(row);
+            }
+        }
+    }
     let mut booked = Vec::new();
     let mut held = 0;
     let mut exhausted = false;
+    let mut yueke_rows: Vec<Row> = Vec::new();
+    let mut yueke_orders = Vec::new();
+    let mut yueke_locked = 0;
+    let yueke_schedules = yueke_setup.as_ref().map(|s| Arc::new(s.schedules.clone()));
     for &level in &cli.levels {
         let log = Arc::new(ErrorLog::new(format!("{short} booking c={level}")));
         let out = workload::bookings(target, state.clone(), level, duration, log).await?;
@@ -291,10 +358,54 @@ async fn bench(cli: &Cli, plan: &Plan) -> anyhow::Result<bool> {
         booked.extend(out.booked);
         held += out.held;
         exhausted |= out.exhausted;
+        // The Yueke bookings of the same level, on the next seats of the shared cursor.
+        if let (Some(y), Some(schedules)) = (&plan.yueke, &yueke_schedules) {
+            let log = Arc::new(ErrorLog::new(format!("{short} yueke booking c={level}")));
+            let out =
+                yueke::bookings(y, state.clone(), schedules.clone(), level, duration, log).await?;
+            eprintln!(
+                "[{short}] yueke bookings c={level}: {:.0}/s ({} errors)",
+                out.whole.ops_per_sec, out.whole.errors
+            );
+            let mut whole = out.whole;
+            if out.exhausted {
+                whole.workload.push_str(" — ran out of seats");
+            }
+            yueke_rows.push(whole);
+            yueke_rows.push(out.lock);
+            yueke_rows.push(out.confirm);
+            yueke_orders.extend(out.orders);
+            yueke_locked += out.locked;
+            exhausted |= out.exhausted;
+        }
     }
+    rows.extend(yueke_rows);
     let mut checks: Vec<Check> = Vec::new();
-    eprintln!("[{short}] verifying {} bookings", booked.len());
-    checks.push(workload::verify_bookings(target, &state, &booked, held, cli.verify_sample).await?);
+    if let Some(setup) = &yueke_setup {
+        checks.push(Check {
+            lines: setup.lines.clone(),
+            problems: Vec::new(),
+        });
+    }
+    eprintln!(
+        "[{short}] verifying {} Vista bookings and {} Yueke orders",
+        booked.len(),
+        yueke_orders.len()
+    );
+    checks.push(
+        workload::verify_bookings(
+            target,
+            &state,
+            &booked,
+            held,
+            yueke_locked,
+            cli.verify_sample,
+        )
+        .await?,
+    );
+    if let Some(y) = &plan.yueke {
+        checks.push(yueke::verify_orders(y, &yueke_orders, yueke_locked, cli.verify_sample).await?);
+    }
     if exhausted {
         checks.push(Check {
             lines: vec![format!(

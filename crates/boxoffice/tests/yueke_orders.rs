@@ -598,3 +598,221 @@ async fn confirm_order_for_multi_pay_checks_each_tickets_payments() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn goods_list_goods_orders_are_idempotent_and_refundable() {
+    let server = TestServer::start().await;
+    let goods = call(
+        &server,
+        "ykse.partner.goods.getGoods",
+        &json!({"cinemaLinkId": "58"}),
+    )
+    .await;
+    assert_eq!(goods["data"]["data"]["maxBuyCount"], 10);
+    assert_eq!(
+        goods["data"]["data"]["goodsList"][0],
+        json!({"goodsId": "1728", "name": "爆米花", "isPackage": false, "salePrice": "10.00", "settlePrice": "10.00", "goodsPicUrl": "", "desc": "香甜", "isDiscount": "Y"})
+    );
+    let order = |third: &str, lines: Value| json!({"cinemaLinkId": "58", "thirdOrderId": third, "mobile": "13800000000", "goodsList": lines});
+    let confirm = |body: Value| {
+        let server = &server;
+        async move { call(server, "ykse.partner.order.confirmGoodsOrder", &body).await }
+    };
+    assert_eq!(
+        biz(&confirm(order("G0", json!([]))).await),
+        "GOODS_INFO_NOT_NULL"
+    );
+    assert_eq!(
+        biz(&confirm(order(
+            "G0",
+            json!([{"goodsId": "nope", "count": "1", "salePrice": "10.00"}])
+        ))
+        .await),
+        "GOODS_NOT_FOUND"
+    );
+    assert_eq!(
+        biz(&confirm(order(
+            "G0",
+            json!([{"goodsId": "1728", "count": "1", "salePrice": "9.99"}])
+        ))
+        .await),
+        "GOODS_PRICE_LESS"
+    );
+    assert_eq!(
+        biz(&confirm(order(
+            "G0",
+            json!([{"goodsId": "1728", "count": "11", "salePrice": "10.00"}])
+        ))
+        .await),
+        "GOODS_AMOUNT_ERROR"
+    );
+    assert_eq!(
+        biz(&confirm(order(
+            "G0",
+            json!([{"goodsId": "1728", "count": "0", "salePrice": "10.00"}])
+        ))
+        .await),
+        "GOODS_INFO_ERROR"
+    );
+    // The document's padded key and the "id" alias are read.
+    let lines = json!([{"goodsId": "1728", " isPackage ": "false", "count": "2", "salePrice": "12.00"}, {"id": "8160812223149", "count": 1, "salePrice": "45.00"}]);
+    let ok = confirm(order("G1", lines.clone())).await;
+    assert_eq!(biz(&ok), "SUCCESS", "{ok}");
+    let d = &ok["data"]["data"];
+    assert_eq!(d["totalGoodsPrice"], "69.00");
+    assert_eq!(d["totalGoodsFee"], "0.00");
+    assert_eq!(d["orderStatus"], "goods_success");
+    assert_eq!(
+        d["goodsList"][1],
+        json!({"goodsId": "8160812223149", "name": "双人套餐", "salePrice": "45.00", "count": 1, "isPackage": true})
+    );
+    assert_eq!(
+        confirm(order("G1", lines)).await,
+        ok,
+        "replay on thirdOrderId"
+    );
+    assert_eq!(
+        biz(&confirm(order(
+            "G1",
+            json!([{"goodsId": "1728", "count": "1", "salePrice": "10.00"}])
+        ))
+        .await),
+        "REQUEST_PARAM_INCONFORMITY_ERROR"
+    );
+    let id = d["goodsOrderId"].as_str().unwrap().to_string();
+    let info = call(
+        &server,
+        "ykse.partner.order.getGoodsOrderInfo",
+        &json!({"cinemaLinkId": "58", "goodsOrderId": id}),
+    )
+    .await;
+    assert_eq!(info["data"]["data"], ok["data"]["data"]);
+    // A goods order is not a ticket order.
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.order.getOrderInfo",
+            &json!({"cinemaLinkId": "58", "orderId": id})
+        )
+        .await),
+        "ORDER_NOT_FOUND"
+    );
+    let refund = json!({"cinemaLinkId": "58", "goodsOrderId": id});
+    assert_eq!(
+        call(&server, "ykse.partner.order.refundGoodsOrder", &refund).await["data"],
+        json!({"bizCode": "SUCCESS", "bizMsg": "操作成功", "data": {"cinemaLinkId": "58", "goodsOrderId": id}})
+    );
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.refundGoodsOrder", &refund).await),
+        "GOODS_ORDER_CLOSE_ERROR"
+    );
+    let info = call(
+        &server,
+        "ykse.partner.order.getGoodsOrderInfo",
+        &json!({"cinemaLinkId": "58", "goodsOrderId": id}),
+    )
+    .await;
+    assert_eq!(info["data"]["data"]["orderStatus"], "refund_success");
+    // Per-line payments must add up to price × count.
+    let multi = |pay: &str| {
+        json!({"cinemaLinkId": "58", "thirdOrderId": format!("GM{pay}"), "mobile": "13800000000",
+               "goodsList": [{"goodsId": "1728", "count": 2, "salePrice": "10.00", "paymentList": [{"paymentMethod": "WeChat", "payAmount": pay}]}]})
+    };
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.order.confirmGoodsOrderForMultiPay",
+            &multi("19.00")
+        )
+        .await),
+        "PAYMENT_AMOUNT_ERROR"
+    );
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.order.confirmGoodsOrderForMultiPay",
+            &multi("20.00")
+        )
+        .await),
+        "SUCCESS"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn mixed_orders_carry_goods_and_refund_and_reverse_by_type() {
+    let server = TestServer::start().await;
+    let s = schedule(&server, "58", "18406").await;
+    let l = lock(&server, "58", &s, "MIX", &[A]).await;
+    let mut body = confirm_body("58", &s, &l, &[A], "35.00", "1.00");
+    body["goodsList"] =
+        json!([{"goodsId": "1728", "count": 1, "salePrice": "10.00", "isPackage": false}]);
+    // confirmOrder does not take goods.
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.confirmOrder", &body).await),
+        "GOODS_INFO_ERROR"
+    );
+    let r = call(&server, "ykse.partner.order.confirmMixOrder", &body).await;
+    assert_eq!(biz(&r), "SUCCESS", "{r}");
+    let goods = &r["data"]["data"]["goodsOrder"];
+    assert_eq!(goods["totalGoodsPrice"], "10.00");
+    assert_eq!(goods["goods"][0]["goodsId"], "1728");
+    assert_eq!(goods["pickUpCode"], r["data"]["data"]["confirmationId"]);
+    let order_id = r["data"]["data"]["orderId"].as_str().unwrap().to_string();
+    let info = call(
+        &server,
+        "ykse.partner.order.getOrderInfo",
+        &json!({"cinemaLinkId": "58", "orderId": order_id}),
+    )
+    .await;
+    assert_eq!(info["data"]["data"]["goodsOrder"], *goods);
+    let target = json!({"cinemaLinkId": "58", "orderId": order_id});
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.refundOrder", &target).await),
+        "REFUND_ORDER_TYPE_NOT_MATCH"
+    );
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.reverseOrder", &target).await),
+        "REVERSE_ORDER_TYPE_UNMATCH"
+    );
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.refundMixOrder", &target).await),
+        "SUCCESS"
+    );
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.refundMixOrder", &target).await),
+        "TICKET_HAS_REFUND"
+    );
+    // A ticket-only order is not a mixed order.
+    let l2 = lock(&server, "58", &s, "PLAIN", &[B]).await;
+    let r2 = call(
+        &server,
+        "ykse.partner.order.confirmOrder",
+        &confirm_body("58", &s, &l2, &[B], "35.00", "1.00"),
+    )
+    .await;
+    let plain = json!({"cinemaLinkId": "58", "orderId": r2["data"]["data"]["orderId"]});
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.refundMixOrder", &plain).await),
+        "REFUND_ORDER_TYPE_NOT_MATCH"
+    );
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.reverseMixOrder", &plain).await),
+        "REVERSE_ORDER_TYPE_UNMATCH"
+    );
+    // Mixed multi-pay: each ticket and each goods line pays its own amount.
+    let l3 = lock(&server, "58", &s, "MIXPAY", &["0000000000000001-6-01"]).await;
+    let mix = json!({"cinemaLinkId": "58", "lockOrderId": l3, "scheduleId": s.0, "scheduleKey": s.1, "mobile": "13800000000",
+        "ticketList": [{"seatId": "0000000000000001-6-01", "ticketPrice": "35.00", "ticketFee": "1.00", "paymentList": [{"paymentMethod": "Ali", "payAmount": "36.00"}]}],
+        "goodsList": [{"goodsId": "1728", "count": 1, "salePrice": "10.00", "paymentList": [{"paymentMethod": "Cash", "payAmount": "10.00"}]}]});
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.order.confirmMixOrderForMultiPay",
+            &mix
+        )
+        .await),
+        "SUCCESS"
+    );
+    server.stop().await;
+}

@@ -87,6 +87,42 @@ pub struct Venue {
     /// Ticket types.
     #[serde(default)]
     pub ticket_types: Vec<TicketType>,
+    /// Goods (concessions) sold with or without tickets.
+    #[serde(default)]
+    pub goods: Vec<Goods>,
+    /// Most units of one goods item in an order.
+    #[serde(default = "default_max_goods")]
+    pub max_goods_per_item: i64,
+}
+
+fn default_max_goods() -> i64 {
+    10
+}
+
+/// A goods item (卖品, concession): popcorn, drinks, combos.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Goods {
+    /// Code, e.g. `"1728"`.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// A package (combo).
+    #[serde(default)]
+    pub is_package: bool,
+    /// Standard price in fen.
+    pub price: i64,
+    /// Least price partners may sell it for, in fen (`None`: the partner's own price).
+    #[serde(default)]
+    pub settle_price: Option<i64>,
+    /// Picture URL.
+    #[serde(default)]
+    pub picture_url: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// Eligible for member discounts.
+    #[serde(default)]
+    pub member_discount: bool,
 }
 
 impl Venue {
@@ -101,6 +137,10 @@ impl Venue {
     /// A film by its code.
     pub fn film(&self, code: &str) -> Option<&Film> {
         self.films.iter().find(|f| f.code == code)
+    }
+    /// A goods item by its code.
+    pub fn goods_item(&self, code: &str) -> Option<&Goods> {
+        self.goods.iter().find(|g| g.code == code)
     }
     /// A ticket type by its code.
     pub fn ticket_type(&self, code: &str) -> Option<&TicketType> {

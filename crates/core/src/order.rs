@@ -89,6 +89,23 @@ pub struct OrderTicket {
     pub seat_name: String,
 }
 
+/// A line of goods in an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderItem {
+    /// 1-based sequence within the order.
+    pub seq: i32,
+    /// Goods code.
+    pub code: String,
+    /// Name at the time of sale.
+    pub name: String,
+    /// Units.
+    pub count: i64,
+    /// Price per unit in fen.
+    pub unit_price: i64,
+    /// A package (combo).
+    pub is_package: bool,
+}
+
 /// A cart: tickets held for a partner until paid, cancelled or expired.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
@@ -106,6 +123,8 @@ pub struct Order {
     pub client: ClientRef,
     /// Tickets, in sequence.
     pub tickets: Vec<OrderTicket>,
+    /// Goods lines, in sequence.
+    pub items: Vec<OrderItem>,
     /// Booking fee for the whole order, in fen.
     pub booking_fee: i64,
     /// Tickets plus booking fee, in fen.
@@ -124,6 +143,10 @@ impl Order {
     /// Sum of ticket prices.
     pub fn ticket_total(&self) -> i64 {
         self.tickets.iter().map(|t| t.price).sum()
+    }
+    /// Sum of goods lines.
+    pub fn goods_total(&self) -> i64 {
+        self.items.iter().map(|i| i.count * i.unit_price).sum()
     }
 }
 

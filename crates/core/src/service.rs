@@ -779,6 +779,50 @@ impl Boxoffice {
         Err(HoldError::SeatsUnavailable)
     }
 
+    /// Adds goods lines to a partner's open order, or creates an order of goods only under a
+    /// new key. Lines are priced by the caller (protocol rules decide what is allowed).
+    pub async fn add_items(
+        &self,
+        partner: &Partner,
+        external_ref: &str,
+        venue_code: &str,
+        client: ClientRef,
+        items: Vec<crate::order::OrderItem>,
+    ) -> Result<Order, HoldError> {
+        let catalog = self.catalog();
+        let venue = catalog
+            .venue(venue_code)
+            .filter(|v| partner.may_sell(&v.code))
+            .ok_or(HoldError::UnknownVenue)?;
+        if items.is_empty() || items.iter().any(|i| i.count < 1 || i.unit_price < 0) {
+            return Err(HoldError::Invalid(
+                "goods lines need a positive count and price".into(),
+            ));
+        }
+        if external_ref.trim().is_empty() || external_ref.chars().count() > 64 {
+            return Err(HoldError::Invalid(
+                "order key must be 1 to 64 characters".into(),
+            ));
+        }
+        let now = self.now_ms();
+        let new = crate::store::NewItems {
+            partner_id: partner.id,
+            external_ref: external_ref.to_string(),
+            venue_id: venue.id,
+            client,
+            items,
+            now_ms: now,
+            expires_ms: now + self.settings.hold_lifetime.num_milliseconds(),
+        };
+        match self.store.add_items(new).await? {
+            HoldOutcome::Held(order) => Ok(*order),
+            HoldOutcome::SeatsTaken => Err(HoldError::SeatsUnavailable),
+            HoldOutcome::OrderClosed => Err(HoldError::OrderClosed),
+            HoldOutcome::OrderLocked => Err(HoldError::OrderLocked),
+            HoldOutcome::VenueMismatch => Err(HoldError::VenueMismatch),
+        }
+    }
+
     /// A partner's order as it stands now (an in-progress order whose hold ran out is shown expired).
     pub async fn order(
         &self,

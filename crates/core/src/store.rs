@@ -5,8 +5,8 @@
 use crate::catalog::{Partner, PartnerId, SeatKey, Session, SessionId, Venue, VenueId};
 use crate::clock::Millis;
 use crate::order::{
-    Booking, BookingId, ClientRef, Customer, Order, OrderId, OrderState, OrderTicket, Payment,
-    TicketSale,
+    Booking, BookingId, ClientRef, Customer, Order, OrderId, OrderItem, OrderState, OrderTicket,
+    Payment, TicketSale,
 };
 use async_trait::async_trait;
 
@@ -64,6 +64,25 @@ pub struct NewHold {
     /// Now.
     pub now_ms: Millis,
     /// End of the hold.
+    pub expires_ms: Millis,
+}
+
+/// Goods lines to add to a partner's order, creating it when the key is new.
+#[derive(Debug, Clone)]
+pub struct NewItems {
+    /// Partner.
+    pub partner_id: PartnerId,
+    /// The partner's key for the order.
+    pub external_ref: String,
+    /// Venue.
+    pub venue_id: VenueId,
+    /// Sub-client.
+    pub client: ClientRef,
+    /// Lines (`seq` is assigned by the store).
+    pub items: Vec<OrderItem>,
+    /// Now.
+    pub now_ms: Millis,
+    /// End of the hold of a new order (an existing order keeps its own).
     pub expires_ms: Millis,
 }
 
@@ -169,6 +188,8 @@ pub trait Store: Send + Sync + 'static {
     async fn seat_claims(&self, session: SessionId) -> Result<Vec<SeatClaim>, StoreError>;
     /// Places tickets in an order and claims their seats, all or nothing.
     async fn hold(&self, hold: NewHold) -> Result<HoldOutcome, StoreError>;
+    /// Adds goods lines to a partner's open order, or creates an order holding only them.
+    async fn add_items(&self, items: NewItems) -> Result<HoldOutcome, StoreError>;
     /// The id and state of a partner's order by its key (a cheap lookup).
     async fn order_ref(
         &self,

@@ -70,6 +70,10 @@ struct VenueDoc {
     #[serde(default)]
     ticket_type: Vec<TicketType>,
     #[serde(default)]
+    goods: Vec<boxoffice_core::catalog::Goods>,
+    #[serde(default)]
+    max_goods_per_item: Option<i64>,
+    #[serde(default)]
     session: Vec<SessionDoc>,
 }
 
@@ -201,6 +205,16 @@ impl CatalogFile {
                 v.session.iter().map(|s| s.code.clone()),
                 &format!("venue {} session", v.code),
             )?;
+            unique(
+                v.goods.iter().map(|g| g.code.clone()),
+                &format!("venue {} goods", v.code),
+            )?;
+            if v.goods
+                .iter()
+                .any(|g| g.price < 0 || g.settle_price.is_some_and(|p| p < 0))
+            {
+                return Err(invalid(format!("venue {}: negative goods price", v.code)));
+            }
             let venue = Venue {
                 id: 0,
                 code: v.code.clone(),
@@ -220,6 +234,8 @@ impl CatalogFile {
                 screens,
                 films: v.film,
                 ticket_types: v.ticket_type,
+                goods: v.goods,
+                max_goods_per_item: v.max_goods_per_item.unwrap_or(10),
             };
             for s in v.session {
                 let ctx = format!("venue {} session {}", v.code, s.code);

@@ -12,11 +12,11 @@ use async_trait::async_trait;
 use boxoffice_core::catalog::{Partner, PartnerId, SeatKey, Session, SessionId, Venue, VenueId};
 use boxoffice_core::clock::Millis;
 use boxoffice_core::order::{
-    Booking, BookingId, BookingState, ClientRef, Customer, Order, OrderId, OrderState, OrderTicket,
-    Payment,
+    Booking, BookingId, BookingState, ClientRef, Customer, Order, OrderId, OrderItem, OrderState,
+    OrderTicket, Payment,
 };
 use boxoffice_core::store::{
-    CancelOutcome, CollectOutcome, CompleteOutcome, HoldOutcome, NewBooking, NewHold,
+    CancelOutcome, CollectOutcome, CompleteOutcome, HoldOutcome, NewBooking, NewHold, NewItems,
     RefundOutcome, SeatClaim, Store, StoreError,
 };
 use conn::{Conn, PgConn, Row, SqliteDb, Val};
@@ -218,6 +218,23 @@ async fn tickets_of(conn: &mut dyn Conn, order: OrderId) -> Result<Vec<OrderTick
     .collect()
 }
 
+async fn items_of(conn: &mut dyn Conn, order: OrderId) -> Result<Vec<OrderItem>, StoreError> {
+    conn.rows("SELECT seq, code, name, count, unit_price, is_package FROM order_items WHERE order_id = $1 ORDER BY seq", &[order.into()])
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(OrderItem {
+                seq: i32::try_from(r.int("seq")?).map_err(corrupt)?,
+                code: r.text("code")?,
+                name: r.text("name")?,
+                count: r.int("count")?,
+                unit_price: r.int("unit_price")?,
+                is_package: r.int("is_package")? != 0,
+            })
+        })
+        .collect()
+}
+
 fn ticket_from_row(r: &Row) -> Result<OrderTicket, StoreError> {
     Ok(OrderTicket {
         seq: i32::try_from(r.int("seq")?).map_err(corrupt)?,
@@ -266,6 +283,7 @@ async fn load_order(
             name: r.text("client_name")?,
         },
         tickets: tickets_of(conn, id).await?,
+        items: items_of(conn, id).await?,
         booking_fee: r.int("booking_fee")?,
         total: r.int("total")?,
         created_ms: r.int("created_ms")?,
@@ -452,7 +470,7 @@ impl SqlStore {
         // Claim the order: open, hold not lapsed, payments equal to the total — one statement.
         let claimed = tx
             .opt(
-                "UPDATE orders SET state = 'completed', updated_ms = $3, expires_ms = NULL WHERE partner_id = $1 AND external_ref = $2 AND state IN ('in_progress', 'payment_started') AND expires_ms >= $3 AND total = $4 RETURNING id, venue_id, client_class, client_id, client_name, booking_fee, total, created_ms, first_attempt_ms, (SELECT COUNT(*) FROM order_tickets t WHERE t.order_id = orders.id) AS ticket_count, (SELECT COUNT(*) FROM order_tickets t WHERE t.order_id = orders.id AND t.seat_key IS NOT NULL) AS seated",
+                "UPDATE orders SET state = 'completed', updated_ms = $3, expires_ms = NULL WHERE partner_id = $1 AND external_ref = $2 AND state IN ('in_progress', 'payment_started') AND expires_ms >= $3 AND total = $4 RETURNING id, venue_id, client_class, client_id, client_name, booking_fee, total, created_ms, first_attempt_ms, (SELECT COUNT(*) FROM order_tickets t WHERE t.order_id = orders.id) + (SELECT COUNT(*) FROM order_items i WHERE i.order_id = orders.id) AS ticket_count, (SELECT COUNT(*) FROM order_tickets t WHERE t.order_id = orders.id AND t.seat_key IS NOT NULL) AS seated",
                 &[b.partner_id.into(), (&b.external_ref).into(), b.now_ms.into(), b.paid.into()],
             )
             .await?;
@@ -536,6 +554,7 @@ impl SqlStore {
         drop(tx);
         let mut conn = self.read().await?;
         let tickets = tickets_of(&mut *conn, order_id).await?;
+        let items = items_of(&mut *conn, order_id).await?;
         let order = Order {
             id: order_id,
             partner_id: b.partner_id,
@@ -548,6 +567,7 @@ impl SqlStore {
                 name: r.text("client_name")?,
             },
             tickets,
+            items,
             booking_fee: r.int("booking_fee")?,
             total: r.int("total")?,
             created_ms: r.int("created_ms")?,
@@ -701,8 +721,8 @@ impl Store for SqlStore {
                 ],
             )
             .await?;
-        let (order_id, kept, created_ms) = match inserted {
-            Some(r) => (r.int("id")?, Vec::new(), h.now_ms),
+        let (order_id, kept, items, created_ms) = match inserted {
+            Some(r) => (r.int("id")?, Vec::new(), Vec::new(), h.now_ms),
             None => {
                 let r = tx
                     .one(
@@ -748,7 +768,11 @@ impl Store for SqlStore {
                     .await?;
                     Vec::new()
                 };
-                let total = h.booking_fee + new_total + kept.iter().map(|t| t.price).sum::<i64>();
+                let items = items_of(&mut *tx, id).await?;
+                let total = h.booking_fee
+                    + new_total
+                    + kept.iter().map(|t| t.price).sum::<i64>()
+                    + items.iter().map(|i| i.count * i.unit_price).sum::<i64>();
                 tx.exec(
                     "UPDATE orders SET state = 'in_progress', venue_id = $2, client_class = $3, client_id = $4, client_name = $5, updated_ms = $6, expires_ms = $7, booking_fee = $8, total = $9 WHERE id = $1",
                     &[
@@ -764,7 +788,7 @@ impl Store for SqlStore {
                     ],
                 )
                 .await?;
-                (id, kept, r.int("created_ms")?)
+                (id, kept, items, r.int("created_ms")?)
             }
         };
         // Claim every seat in one conditional upsert: a seat is taken over only if nobody holds
@@ -826,7 +850,9 @@ impl Store for SqlStore {
             tx.exec(&sql, &params).await?;
         }
         tx.commit().await?;
-        let total = h.booking_fee + tickets.iter().map(|t| t.price).sum::<i64>();
+        let total = h.booking_fee
+            + tickets.iter().map(|t| t.price).sum::<i64>()
+            + items.iter().map(|i| i.count * i.unit_price).sum::<i64>();
         Ok(HoldOutcome::Held(Box::new(Order {
             id: order_id,
             partner_id: h.partner_id,
@@ -835,6 +861,7 @@ impl Store for SqlStore {
             state: OrderState::InProgress,
             client: h.client,
             tickets,
+            items,
             booking_fee: h.booking_fee,
             total,
             created_ms,
@@ -842,6 +869,85 @@ impl Store for SqlStore {
             expires_ms: Some(h.expires_ms),
             first_attempt_ms: None,
         })))
+    }
+
+    async fn add_items(&self, n: NewItems) -> Result<HoldOutcome, StoreError> {
+        let mut tx = self.write().await?;
+        let added: i64 = n.items.iter().map(|i| i.count * i.unit_price).sum();
+        let inserted = tx
+            .opt(
+                "INSERT INTO orders (partner_id, external_ref, venue_id, state, client_class, client_id, client_name, booking_fee, total, created_ms, updated_ms, expires_ms) VALUES ($1, $2, $3, 'in_progress', $4, $5, $6, 0, 0, $7, $7, $8) ON CONFLICT (partner_id, external_ref) DO NOTHING RETURNING id",
+                &[
+                    n.partner_id.into(),
+                    (&n.external_ref).into(),
+                    n.venue_id.into(),
+                    (&n.client.class).into(),
+                    (&n.client.id).into(),
+                    (&n.client.name).into(),
+                    n.now_ms.into(),
+                    n.expires_ms.into(),
+                ],
+            )
+            .await?;
+        let order_id = match inserted {
+            Some(r) => r.int("id")?,
+            None => {
+                let r = tx
+                    .one(
+                        "SELECT id, state, venue_id, expires_ms FROM orders WHERE partner_id = $1 AND external_ref = $2",
+                        &[n.partner_id.into(), (&n.external_ref).into()],
+                    )
+                    .await?;
+                match order_state(&r)? {
+                    OrderState::Completed
+                    | OrderState::Failed
+                    | OrderState::Cancelled
+                    | OrderState::Expired => return Ok(HoldOutcome::OrderClosed),
+                    OrderState::PaymentStarted => return Ok(HoldOutcome::OrderLocked),
+                    OrderState::InProgress => {}
+                }
+                if r.opt_int("expires_ms")?.is_none_or(|e| e < n.now_ms) {
+                    return Ok(HoldOutcome::OrderClosed);
+                }
+                if r.int("venue_id")? != n.venue_id {
+                    return Ok(HoldOutcome::VenueMismatch);
+                }
+                r.int("id")?
+            }
+        };
+        let next: i64 = tx
+            .one(
+                "SELECT COALESCE(MAX(seq), 0) AS n FROM order_items WHERE order_id = $1",
+                &[order_id.into()],
+            )
+            .await?
+            .int("n")?;
+        let sql = format!(
+            "INSERT INTO order_items (order_id, seq, code, name, count, unit_price, is_package) VALUES {}",
+            row_placeholders(n.items.len(), 6, 2, "$1, ")
+        );
+        let mut params: Vec<Val> = vec![order_id.into()];
+        for (i, item) in n.items.iter().enumerate() {
+            params.extend([
+                (next + 1 + i as i64).into(),
+                (&item.code).into(),
+                (&item.name).into(),
+                item.count.into(),
+                item.unit_price.into(),
+                i64::from(item.is_package).into(),
+            ]);
+        }
+        tx.exec(&sql, &params).await?;
+        tx.exec(
+            "UPDATE orders SET total = total + $2, updated_ms = $3 WHERE id = $1",
+            &[order_id.into(), added.into(), n.now_ms.into()],
+        )
+        .await?;
+        let order = load_order(&mut *tx, "id = $1", &[order_id.into()])
+            .await?
+            .ok_or_else(|| corrupt("order vanished"))?;
+        tx.commit().await?;
+        Ok(HoldOutcome::Held(Box::new(order)))
     }
 
     async fn order_ref(

@@ -31,6 +31,12 @@ CREATE UNIQUE INDEX bookings_by_pickup_code ON bookings (pickup_code);
 ALTER TABLE orders ADD COLUMN first_attempt_ms BIGINT;
 "#,
     ),
+    (
+        3,
+        r#"
+CREATE TABLE order_items (order_id BIGINT NOT NULL REFERENCES orders(id), seq BIGINT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, count BIGINT NOT NULL, unit_price BIGINT NOT NULL, is_package BIGINT NOT NULL, PRIMARY KEY (order_id, seq));
+"#,
+    ),
 ];
 
 /// PostgreSQL migrations: (version, statements).
@@ -61,6 +67,12 @@ ALTER TABLE bookings ADD COLUMN fingerprint TEXT;
 ALTER TABLE bookings ADD COLUMN sales TEXT NOT NULL DEFAULT '[]';
 CREATE UNIQUE INDEX bookings_by_pickup_code ON bookings (pickup_code);
 ALTER TABLE orders ADD COLUMN first_attempt_ms BIGINT;
+"#,
+    ),
+    (
+        3,
+        r#"
+CREATE TABLE order_items (order_id BIGINT NOT NULL REFERENCES orders(id), seq BIGINT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, count BIGINT NOT NULL, unit_price BIGINT NOT NULL, is_package BIGINT NOT NULL, PRIMARY KEY (order_id, seq));
 "#,
     ),
 ];

@@ -6,6 +6,7 @@
 pub mod aes;
 mod base;
 pub mod codes;
+mod goods;
 mod lock;
 mod order;
 pub mod route;

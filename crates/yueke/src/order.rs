@@ -61,7 +61,7 @@ async fn booking_by_order_id(
         .booking(&c.partner, &venue.code, &BookingKey::Number(number))
         .await
     {
-        Ok(b) => Ok(b.filter(|b| order_id(yk, link, b) == id)),
+        Ok(b) => Ok(b.filter(|b| !b.order.tickets.is_empty() && order_id(yk, link, b) == id)),
         Err(_) => Err(codes::SYSTEM_ERROR),
     }
 }
@@ -158,13 +158,27 @@ fn confirmed(yk: &Yueke, c: &Caller, link: &str, venue: &Venue, b: &Booking) -> 
         &c.api,
         &c.v,
         codes::BIZ_SUCCESS,
-        Some(json!({
-            "orderId": order_id(yk, link, b),
-            "bookingId": format!("{:016}", b.number),
-            "confirmationId": b.pickup_code,
-            "tickets": tickets,
-        })),
+        Some(with_goods_order(
+            link,
+            b,
+            json!({
+                "orderId": order_id(yk, link, b),
+                "bookingId": format!("{:016}", b.number),
+                "confirmationId": b.pickup_code,
+                "tickets": tickets,
+            }),
+        )),
     )
+}
+
+/// Adds `goodsOrder` to an order's data when it has goods (mixed orders).
+fn with_goods_order(link: &str, b: &Booking, mut data: Value) -> Value {
+    if !b.order.items.is_empty() {
+        if let Some(m) = data.as_object_mut() {
+            m.insert("goodsOrder".into(), crate::goods::goods_order(link, b));
+        }
+    }
+    data
 }
 
 struct TicketIn {
@@ -279,11 +293,17 @@ const METHODS: &[&str] = &["Ali", "WeChat", "Cash", "Corp", "CinemaPay"];
 /// One ticket's own payment lines: known methods, amounts that add up to price + fee, and
 /// `thirdPartPayment` complete when given (G-ORD-9, G-ORD-10).
 fn check_ticket_payments(t: &TicketIn) -> Result<(), BizCode> {
-    if t.payments.is_empty() {
+    check_payment_lines(&t.payments, t.price + t.fee)
+}
+
+/// One line's own payments (a ticket's or a goods line's): known methods, complete
+/// `thirdPartPayment`, amounts adding up to `expected` fen exactly.
+pub(crate) fn check_payment_lines(payments: &[Value], expected: i64) -> Result<(), BizCode> {
+    if payments.is_empty() {
         return Err(codes::NULL_ARGUMENT);
     }
     let mut sum = 0i64;
-    for p in &t.payments {
+    for p in payments {
         let p = Data(p.as_object().cloned().ok_or(codes::FORMAT_ERROR)?);
         let method = p
             .str("paymentMethod")
@@ -309,7 +329,7 @@ fn check_ticket_payments(t: &TicketIn) -> Result<(), BizCode> {
         }
         sum += amount;
     }
-    if sum != t.price + t.fee {
+    if sum != expected {
         return Err(codes::PAYMENT_AMOUNT_ERROR);
     }
     Ok(())
@@ -317,15 +337,25 @@ fn check_ticket_payments(t: &TicketIn) -> Result<(), BizCode> {
 
 /// `ykse.partner.order.confirmOrder`: books a lock after the channel took the money.
 pub async fn confirm_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
-    confirm(yk, c, d, false).await
+    confirm(yk, c, d, false, false).await
+}
+
+/// `ykse.partner.order.confirmMixOrder`: tickets of a lock plus goods, in one order.
+pub async fn confirm_mix_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
+    confirm(yk, c, d, false, true).await
+}
+
+/// `ykse.partner.order.confirmMixOrderForMultiPay`: the same, with per-line payments.
+pub async fn confirm_mix_order_for_multi_pay(yk: &Yueke, c: &Caller, d: &Data) -> Response {
+    confirm(yk, c, d, true, true).await
 }
 
 /// `ykse.partner.order.confirmOrderForMultiPay`: the same, with each ticket's own payment lines.
 pub async fn confirm_order_for_multi_pay(yk: &Yueke, c: &Caller, d: &Data) -> Response {
-    confirm(yk, c, d, true).await
+    confirm(yk, c, d, true, false).await
 }
 
-async fn confirm(yk: &Yueke, c: &Caller, d: &Data, multi: bool) -> Response {
+async fn confirm(yk: &Yueke, c: &Caller, d: &Data, multi: bool, with_goods: bool) -> Response {
     let fail = |code: BizCode| wire::failure(&c.api, &c.v, code);
     let lock_id = match d.str("lockOrderId") {
         Ok(Some(l)) => l,
@@ -366,7 +396,30 @@ async fn confirm(yk: &Yueke, c: &Caller, d: &Data, multi: bool) -> Response {
         Ok(p) => p.unwrap_or_default(),
         Err(_) => return fail(codes::FORMAT_ERROR),
     };
-    let digest = fingerprint(&c.api, &s.session.code, &tickets, &mobile, &payments);
+    if !with_goods
+        && d.array("goodsList")
+            .ok()
+            .flatten()
+            .is_some_and(|g| !g.is_empty())
+    {
+        // Goods go through the mixed-order APIs.
+        return fail(codes::GOODS_INFO_ERROR);
+    }
+    let goods = if with_goods {
+        match crate::goods::parse_goods(d, &venue, multi) {
+            Ok(g) => g,
+            Err(code) => return fail(code),
+        }
+    } else {
+        Vec::new()
+    };
+    let digest = fingerprint(
+        &format!("{}|{}", c.api, crate::goods::digest_part(&goods)),
+        &s.session.code,
+        &tickets,
+        &mobile,
+        &payments,
+    );
     match lock.state {
         OrderState::Completed => {
             return match yk
@@ -457,6 +510,24 @@ async fn confirm(yk: &Yueke, c: &Caller, d: &Data, multi: bool) -> Response {
         phone: mobile,
         email: String::new(),
     };
+    let mut line = line;
+    if !goods.is_empty() {
+        let client = boxoffice_core::order::ClientRef {
+            class: "YUEKE".into(),
+            id: link.clone(),
+            name: c.partner.name.clone(),
+        };
+        let items = goods.into_iter().map(|g| g.item).collect();
+        match yk
+            .svc
+            .add_items(&c.partner, &lock.external_ref, &venue.code, client, items)
+            .await
+        {
+            Ok(o) => line.value = o.total,
+            Err(boxoffice_core::service::HoldError::Store(_)) => return fail(codes::SYSTEM_ERROR),
+            Err(_) => return fail(codes::ORDER_SEAT_ERROR),
+        }
+    }
     match yk
         .svc
         .complete_with(
@@ -606,17 +677,21 @@ pub async fn get_order_info(yk: &Yueke, c: &Caller, d: &Data) -> Response {
         &c.api,
         &c.v,
         codes::BIZ_SUCCESS,
-        Some(json!({
-            "orderId": order_id(yk, &link, &b),
-            "bookingId": format!("{:016}", b.number),
-            "confirmationId": b.pickup_code,
-            "showDateTime": fmt_time(yk, start),
-            "hallId": hall,
-            "filmCode": film_code,
-            "shortName": film_name,
-            "status": status(&b),
-            "tickets": ticket_rows(&venue, &b, &hall, false),
-        })),
+        Some(with_goods_order(
+            &link,
+            &b,
+            json!({
+                "orderId": order_id(yk, &link, &b),
+                "bookingId": format!("{:016}", b.number),
+                "confirmationId": b.pickup_code,
+                "showDateTime": fmt_time(yk, start),
+                "hallId": hall,
+                "filmCode": film_code,
+                "shortName": film_name,
+                "status": status(&b),
+                "tickets": ticket_rows(&venue, &b, &hall, false),
+            }),
+        )),
     )
 }
 
@@ -752,11 +827,23 @@ async fn order_target(
 
 /// `ykse.partner.order.refundOrder`: refunds a whole ticket order within the cinema's policy.
 pub async fn refund_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
+    refund_ticket_order(yk, c, d, false).await
+}
+
+/// `ykse.partner.order.refundMixOrder`: refunds a mixed order (tickets and goods) at once.
+pub async fn refund_mix_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
+    refund_ticket_order(yk, c, d, true).await
+}
+
+async fn refund_ticket_order(yk: &Yueke, c: &Caller, d: &Data, mixed: bool) -> Response {
     let fail = |code: BizCode| wire::failure(&c.api, &c.v, code);
     let (link, id, venue, b) = match order_target(yk, c, d).await {
         Ok(x) => x,
         Err(code) => return fail(code),
     };
+    if b.order.items.is_empty() == mixed {
+        return fail(codes::REFUND_ORDER_TYPE_NOT_MATCH);
+    }
     if b.state == BookingState::Refunded {
         return fail(codes::TICKET_HAS_REFUND);
     }
@@ -788,6 +875,37 @@ pub async fn refund_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
     refund(yk, c, &venue, &b, "refundOrder", &link, &id).await
 }
 
+/// Refunds a whole booking for a reason.
+pub(crate) async fn refund_booking(
+    yk: &Yueke,
+    c: &Caller,
+    venue_code: &str,
+    b: &Booking,
+    reason: &str,
+) -> Result<(), BizCode> {
+    let req = RefundRequest {
+        venue_code: venue_code.to_string(),
+        key: BookingKey::Number(b.number),
+        reason: reason.into(),
+        amount: None,
+        refund_booking_fee: true,
+        payment: None,
+    };
+    match yk.svc.refund(&c.partner, req).await {
+        Ok(_) => Ok(()),
+        Err(RefundError::AlreadyRefunded) => Err(codes::TICKET_HAS_REFUND),
+        Err(RefundError::Collected) => Err(codes::TICKET_HAS_PRINT),
+        Err(RefundError::NotFound) => Err(codes::ORDER_NOT_FOUND),
+        Err(RefundError::AmountMismatch { .. }) | Err(RefundError::PaymentMismatch) => {
+            Err(codes::CANCEL_ORDER_CONDITION_ERROR)
+        }
+        Err(RefundError::Store(e)) => {
+            tracing::error!(error = %e, "refund: storage failure");
+            Err(codes::SYSTEM_ERROR)
+        }
+    }
+}
+
 /// Refunds a whole booking for a reason and answers `{cinemaLinkId, orderId}`.
 async fn refund(
     yk: &Yueke,
@@ -798,32 +916,14 @@ async fn refund(
     link: &str,
     id: &str,
 ) -> Response {
-    let fail = |code: BizCode| wire::failure(&c.api, &c.v, code);
-    let req = RefundRequest {
-        venue_code: venue.code.clone(),
-        key: BookingKey::Number(b.number),
-        reason: reason.into(),
-        amount: None,
-        refund_booking_fee: true,
-        payment: None,
-    };
-    match yk.svc.refund(&c.partner, req).await {
-        Ok(_) => wire::object(
+    match refund_booking(yk, c, &venue.code, b, reason).await {
+        Ok(()) => wire::object(
             &c.api,
             &c.v,
             codes::BIZ_SUCCESS,
             Some(json!({"cinemaLinkId": link, "orderId": id})),
         ),
-        Err(RefundError::AlreadyRefunded) => fail(codes::TICKET_HAS_REFUND),
-        Err(RefundError::Collected) => fail(codes::TICKET_HAS_PRINT),
-        Err(RefundError::NotFound) => fail(codes::ORDER_NOT_FOUND),
-        Err(RefundError::AmountMismatch { .. }) | Err(RefundError::PaymentMismatch) => {
-            fail(codes::CANCEL_ORDER_CONDITION_ERROR)
-        }
-        Err(RefundError::Store(e)) => {
-            tracing::error!(error = %e, "refundOrder: storage failure");
-            fail(codes::SYSTEM_ERROR)
-        }
+        Err(code) => wire::failure(&c.api, &c.v, code),
     }
 }
 
@@ -831,11 +931,23 @@ async fn refund(
 /// one that succeeded more than the reversal window (12 minutes) after its first confirmation
 /// request — from the end of that window until the show starts. Idempotent.
 pub async fn reverse_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
+    reverse(yk, c, d, false).await
+}
+
+/// `ykse.partner.order.reverseMixOrder`: the same for a mixed order.
+pub async fn reverse_mix_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
+    reverse(yk, c, d, true).await
+}
+
+async fn reverse(yk: &Yueke, c: &Caller, d: &Data, mixed: bool) -> Response {
     let fail = |code: BizCode| wire::failure(&c.api, &c.v, code);
     let (link, id, venue, b) = match order_target(yk, c, d).await {
         Ok(x) => x,
         Err(code) => return fail(code),
     };
+    if b.order.items.is_empty() == mixed {
+        return fail(codes::REVERSE_ORDER_TYPE_UNMATCH);
+    }
     if b.state == BookingState::Refunded {
         return if b.refund_reason.as_deref() == Some(REVERSAL) {
             wire::object(

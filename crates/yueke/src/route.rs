@@ -4,7 +4,7 @@
 
 use crate::codes::{self, SysCode};
 use crate::wire::{self, Data};
-use crate::{base, lock, order, Caller, Yueke};
+use crate::{base, goods, lock, order, Caller, Yueke};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap};
@@ -29,6 +29,15 @@ pub const APIS: &[&str] = &[
     "ykse.partner.ticket.getOrderPrintStatus",
     "ykse.partner.order.refundOrder",
     "ykse.partner.order.reverseOrder",
+    "ykse.partner.order.confirmMixOrder",
+    "ykse.partner.order.confirmMixOrderForMultiPay",
+    "ykse.partner.order.refundMixOrder",
+    "ykse.partner.order.reverseMixOrder",
+    "ykse.partner.goods.getGoods",
+    "ykse.partner.order.confirmGoodsOrder",
+    "ykse.partner.order.confirmGoodsOrderForMultiPay",
+    "ykse.partner.order.getGoodsOrderInfo",
+    "ykse.partner.order.refundGoodsOrder",
 ];
 
 /// Decodes `a=b&c=d` form text; `keep_plus` keeps a literal `+` instead of reading it as a
@@ -244,6 +253,21 @@ async fn dispatch(yk: &Yueke, c: &Caller, data: &Data) -> Response {
         }
         "ykse.partner.order.refundOrder" => order::refund_order(yk, c, data).await,
         "ykse.partner.order.reverseOrder" => order::reverse_order(yk, c, data).await,
+        "ykse.partner.order.confirmMixOrder" => order::confirm_mix_order(yk, c, data).await,
+        "ykse.partner.order.confirmMixOrderForMultiPay" => {
+            order::confirm_mix_order_for_multi_pay(yk, c, data).await
+        }
+        "ykse.partner.order.refundMixOrder" => order::refund_mix_order(yk, c, data).await,
+        "ykse.partner.order.reverseMixOrder" => order::reverse_mix_order(yk, c, data).await,
+        "ykse.partner.goods.getGoods" => goods::get_goods(yk, c, data).await,
+        "ykse.partner.order.confirmGoodsOrder" => {
+            goods::confirm_goods_order(yk, c, data, false).await
+        }
+        "ykse.partner.order.confirmGoodsOrderForMultiPay" => {
+            goods::confirm_goods_order(yk, c, data, true).await
+        }
+        "ykse.partner.order.getGoodsOrderInfo" => goods::get_goods_order_info(yk, c, data).await,
+        "ykse.partner.order.refundGoodsOrder" => goods::refund_goods_order(yk, c, data).await,
         _ => wire::system_error(&c.api, &c.v, codes::INVALID_API),
     }
 }
