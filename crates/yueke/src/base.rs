@@ -185,19 +185,35 @@ pub async fn get_schedules(yk: &Yueke, c: &Caller, d: &Data) -> Response {
     }
     let end = end.min(start + Duration::days(MAX_SCHEDULE_DAYS - 1));
     let catalog = yk.svc.catalog();
+    let now = yk.svc.now_ms();
+    // Served from the cache until the catalogue changes or a listed schedule stops selling.
+    let key = format!(
+        "{}|{}|{link}|{start}|{end}|{}",
+        c.api,
+        c.partner.id,
+        price_type.as_deref().unwrap_or("")
+    );
+    if let Some(body) = yk.answers.get(&key, &catalog, now) {
+        return wire::body(body);
+    }
     let mut list = Vec::new();
+    let mut until = i64::MAX;
     for session in catalog.sessions_of(venue.id) {
         let day = business_date(session.start);
         if day < start || day > end {
             continue;
         }
         if let Some(s) = schedule::schedule(yk, c, &venue, session) {
-            let on_sale =
-                !session.sold_out && !session.sales_closed && yk.svc.now_ms() <= s.stop_selling_ms;
+            let on_sale = !session.sold_out && !session.sales_closed && now <= s.stop_selling_ms;
+            if now <= s.stop_selling_ms {
+                until = until.min(s.stop_selling_ms + 1);
+            }
             list.push(schedule_json(yk, &s, &link, on_sale));
         }
     }
-    wire::list(&c.api, &c.v, codes::BIZ_SUCCESS, list)
+    let body: bytes::Bytes = wire::list_body(&c.api, &c.v, codes::BIZ_SUCCESS, list).into();
+    yk.answers.put(key, catalog, until, body.clone());
+    wire::body(body)
 }
 
 /// Seat `type` and `damage` of a layout seat.
@@ -228,6 +244,12 @@ pub async fn get_seats(yk: &Yueke, c: &Caller, d: &Data) -> Response {
     let Some(screen) = hall.parse::<i32>().ok().and_then(|n| venue.screen(n)) else {
         return fail(codes::DATA_NOT_EXIST);
     };
+    // The seat map only changes with the catalogue.
+    let catalog = yk.svc.catalog();
+    let key = format!("{}|{}|{link}|{hall}", c.api, c.partner.id);
+    if let Some(body) = yk.answers.get(&key, &catalog, yk.svc.now_ms()) {
+        return wire::body(body);
+    }
     let total_rows: i32 = screen.areas.iter().map(|a| a.row_count()).sum();
     let mut top = 0;
     let mut sections = Vec::new();
@@ -256,14 +278,15 @@ pub async fn get_seats(yk: &Yueke, c: &Caller, d: &Data) -> Response {
         .layout_effective_date
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_else(|| "2000-01-01".into());
-    wire::object(
+    let body: bytes::Bytes = wire::object_body(
         &c.api,
         &c.v,
         codes::BIZ_SUCCESS,
-        Some(
-            json!({"cinemaLinkId": link, "hallId": hall, "seatPlanList": [{"effectiveDate": effective, "sections": sections}]}),
-        ),
+        Some(json!({"cinemaLinkId": link, "hallId": hall, "seatPlanList": [{"effectiveDate": effective, "sections": sections}]})),
     )
+    .into();
+    yk.answers.put(key, catalog, i64::MAX, body.clone());
+    wire::body(body)
 }
 
 /// The schedule named in `data` (`cinemaLinkId`, `scheduleId`, `scheduleKey`).

@@ -5,6 +5,7 @@
 
 pub mod aes;
 mod base;
+mod cache;
 pub mod codes;
 mod goods;
 mod lock;
@@ -55,6 +56,7 @@ impl Default for YuekeOptions {
 pub struct Yueke {
     svc: Arc<Boxoffice>,
     opts: YuekeOptions,
+    answers: cache::ResponseCache,
 }
 
 /// An authenticated call.
@@ -72,7 +74,11 @@ pub(crate) struct Caller {
 impl Yueke {
     /// Builds the front end over a service.
     pub fn new(svc: Arc<Boxoffice>, opts: YuekeOptions) -> Arc<Yueke> {
-        Arc::new(Yueke { svc, opts })
+        Arc::new(Yueke {
+            svc,
+            opts,
+            answers: cache::ResponseCache::default(),
+        })
     }
 }
 

@@ -377,175 +377,189 @@ async fn confirm(yk: &Yueke, c: &Caller, d: &Data, multi: bool, with_goods: bool
     let Some(lock) = lock else {
         return fail(codes::ORDER_NOT_FOUND);
     };
-    if lock.state.is_open() {
-        // Reversals are timed from the first confirmation request (G-REV-1).
-        if let Err(e) = yk.svc.note_attempt(&lock).await {
-            tracing::error!(error = %e, "confirmOrder: storage failure");
-            return fail(codes::SYSTEM_ERROR);
+    // The first confirmation request is recorded only when it fails: a success at the first
+    // attempt is its own first request (reversals are timed from it, G-REV-1).
+    let open = lock.state.is_open().then_some(lock.clone());
+    let outcome: Result<Response, BizCode> = async {
+        let tickets = match parse_tickets(d) {
+            Ok(t) => t,
+            Err(code) => return Err(code),
+        };
+        let mobile = match d.str("mobile") {
+            Ok(m) => m.unwrap_or_default(),
+            Err(_) => return Err(codes::FORMAT_ERROR),
+        };
+        let payments = match d.array("paymentList") {
+            Ok(p) => p.unwrap_or_default(),
+            Err(_) => return Err(codes::FORMAT_ERROR),
+        };
+        if !with_goods
+            && d.array("goodsList")
+                .ok()
+                .flatten()
+                .is_some_and(|g| !g.is_empty())
+        {
+            // Goods go through the mixed-order APIs.
+            return Err(codes::GOODS_INFO_ERROR);
         }
-    }
-    let tickets = match parse_tickets(d) {
-        Ok(t) => t,
-        Err(code) => return fail(code),
-    };
-    let mobile = match d.str("mobile") {
-        Ok(m) => m.unwrap_or_default(),
-        Err(_) => return fail(codes::FORMAT_ERROR),
-    };
-    let payments = match d.array("paymentList") {
-        Ok(p) => p.unwrap_or_default(),
-        Err(_) => return fail(codes::FORMAT_ERROR),
-    };
-    if !with_goods
-        && d.array("goodsList")
-            .ok()
-            .flatten()
-            .is_some_and(|g| !g.is_empty())
-    {
-        // Goods go through the mixed-order APIs.
-        return fail(codes::GOODS_INFO_ERROR);
-    }
-    let goods = if with_goods {
-        match crate::goods::parse_goods(d, &venue, multi) {
-            Ok(g) => g,
-            Err(code) => return fail(code),
+        let goods = if with_goods {
+            match crate::goods::parse_goods(d, &venue, multi) {
+                Ok(g) => g,
+                Err(code) => return Err(code),
+            }
+        } else {
+            Vec::new()
+        };
+        let digest = fingerprint(
+            &format!("{}|{}", c.api, crate::goods::digest_part(&goods)),
+            &s.session.code,
+            &tickets,
+            &mobile,
+            &payments,
+        );
+        match lock.state {
+            OrderState::Completed => {
+                return match yk
+                    .svc
+                    .bookings_by_order_ref(&c.partner, &lock.external_ref)
+                    .await
+                {
+                    Ok(list) => match list.into_iter().find(|b| b.order.id == lock.id) {
+                        Some(b) if b.fingerprint.as_deref() == Some(digest.as_str()) => {
+                            Ok(confirmed(yk, c, &link, &venue, &b))
+                        }
+                        Some(_) => Err(codes::REQUEST_PARAM_INCONFORMITY_ERROR),
+                        None => Err(codes::ORDER_NOT_FOUND),
+                    },
+                    Err(_) => Err(codes::SYSTEM_ERROR),
+                };
+            }
+            OrderState::InProgress | OrderState::PaymentStarted => {}
+            _ => return Err(codes::ORDER_SEAT_ERROR),
         }
-    } else {
-        Vec::new()
-    };
-    let digest = fingerprint(
-        &format!("{}|{}", c.api, crate::goods::digest_part(&goods)),
-        &s.session.code,
-        &tickets,
-        &mobile,
-        &payments,
-    );
-    match lock.state {
-        OrderState::Completed => {
-            return match yk
+        if lock.tickets.iter().any(|t| t.session_id != s.session.id) {
+            return Err(codes::LOCKSEAT_UNMATCH);
+        }
+        if yk.svc.now_ms() > s.stop_selling_ms {
+            return Err(codes::ORDER_TICKET_TIME_END);
+        }
+        if mobile.is_empty() {
+            return Err(codes::NULL_ARGUMENT);
+        }
+        if mobile.len() != 11
+            || !mobile.starts_with('1')
+            || !mobile.chars().all(|ch| ch.is_ascii_digit())
+        {
+            return Err(codes::FORMAT_ERROR);
+        }
+        // Member and co-branded cards come with the member-card front end.
+        if (multi && !payments.is_empty())
+            || (!multi && (!payments.is_empty() || tickets.iter().any(|t| !t.payments.is_empty())))
+            || tickets.iter().any(|t| t.discounted)
+        {
+            return Err(codes::PAYMENT_METHOD_ERROR);
+        }
+        if tickets.is_empty() {
+            return Err(codes::SEAT_INFO_NOT_NULL);
+        }
+        if tickets.len() != lock.tickets.len() {
+            return Err(codes::SEAT_COUNT_ERROR);
+        }
+        let Some(screen) = s.screen() else {
+            return Err(codes::SCHEDULE_NOT_FOUND);
+        };
+        let ids = schedule::seat_ids(screen);
+        let mut sales = Vec::with_capacity(tickets.len());
+        for t in &tickets {
+            let Some(key) = ids.get(&t.seat_id) else {
+                return Err(codes::SEAT_INFO_ERROR);
+            };
+            let Some(held) = lock.tickets.iter().find(|h| h.seat == Some(*key)) else {
+                return Err(codes::SEAT_INFO_ERROR);
+            };
+            if sales.iter().any(|x: &TicketSale| x.seq == held.seq) {
+                return Err(codes::SEAT_INFO_ERROR);
+            }
+            if let Err(code) = check_price(&s, &venue, &held.area_category, t) {
+                return Err(code);
+            }
+            if multi {
+                if let Err(code) = check_ticket_payments(t) {
+                    return Err(code);
+                }
+            }
+            sales.push(TicketSale {
+                seq: held.seq,
+                price: t.price,
+                fee: t.fee,
+            });
+        }
+        // The cinema is owed the lock's total; what the channel charged is recorded per ticket.
+        let line = PaymentLine {
+            card_number: String::new(),
+            card_type: "YUEKE".into(),
+            tender_category: "YUEKE".into(),
+            value: lock.total,
+            keep_unmasked: true,
+        };
+        let customer = Customer {
+            name: String::new(),
+            phone: mobile,
+            email: String::new(),
+        };
+        let mut line = line;
+        if !goods.is_empty() {
+            let client = boxoffice_core::order::ClientRef {
+                class: "YUEKE".into(),
+                id: link.clone(),
+                name: c.partner.name.clone(),
+            };
+            let items = goods.into_iter().map(|g| g.item).collect();
+            match yk
                 .svc
-                .bookings_by_order_ref(&c.partner, &lock.external_ref)
+                .add_items(&c.partner, &lock.external_ref, &venue.code, client, items)
                 .await
             {
-                Ok(list) => match list.into_iter().find(|b| b.order.id == lock.id) {
-                    Some(b) if b.fingerprint.as_deref() == Some(digest.as_str()) => {
-                        confirmed(yk, c, &link, &venue, &b)
-                    }
-                    Some(_) => fail(codes::REQUEST_PARAM_INCONFORMITY_ERROR),
-                    None => fail(codes::ORDER_NOT_FOUND),
-                },
-                Err(_) => fail(codes::SYSTEM_ERROR),
-            };
-        }
-        OrderState::InProgress | OrderState::PaymentStarted => {}
-        _ => return fail(codes::ORDER_SEAT_ERROR),
-    }
-    if lock.tickets.iter().any(|t| t.session_id != s.session.id) {
-        return fail(codes::LOCKSEAT_UNMATCH);
-    }
-    if yk.svc.now_ms() > s.stop_selling_ms {
-        return fail(codes::ORDER_TICKET_TIME_END);
-    }
-    if mobile.is_empty() {
-        return fail(codes::NULL_ARGUMENT);
-    }
-    if mobile.len() != 11
-        || !mobile.starts_with('1')
-        || !mobile.chars().all(|ch| ch.is_ascii_digit())
-    {
-        return fail(codes::FORMAT_ERROR);
-    }
-    // Member and co-branded cards come with the member-card front end.
-    if (multi && !payments.is_empty())
-        || (!multi && (!payments.is_empty() || tickets.iter().any(|t| !t.payments.is_empty())))
-        || tickets.iter().any(|t| t.discounted)
-    {
-        return fail(codes::PAYMENT_METHOD_ERROR);
-    }
-    if tickets.is_empty() {
-        return fail(codes::SEAT_INFO_NOT_NULL);
-    }
-    if tickets.len() != lock.tickets.len() {
-        return fail(codes::SEAT_COUNT_ERROR);
-    }
-    let Some(screen) = s.screen() else {
-        return fail(codes::SCHEDULE_NOT_FOUND);
-    };
-    let ids = schedule::seat_ids(screen);
-    let mut sales = Vec::with_capacity(tickets.len());
-    for t in &tickets {
-        let Some(key) = ids.get(&t.seat_id) else {
-            return fail(codes::SEAT_INFO_ERROR);
-        };
-        let Some(held) = lock.tickets.iter().find(|h| h.seat == Some(*key)) else {
-            return fail(codes::SEAT_INFO_ERROR);
-        };
-        if sales.iter().any(|x: &TicketSale| x.seq == held.seq) {
-            return fail(codes::SEAT_INFO_ERROR);
-        }
-        if let Err(code) = check_price(&s, &venue, &held.area_category, t) {
-            return fail(code);
-        }
-        if multi {
-            if let Err(code) = check_ticket_payments(t) {
-                return fail(code);
+                Ok(o) => line.value = o.total,
+                Err(boxoffice_core::service::HoldError::Store(_)) => {
+                    return Err(codes::SYSTEM_ERROR)
+                }
+                Err(_) => return Err(codes::ORDER_SEAT_ERROR),
             }
         }
-        sales.push(TicketSale {
-            seq: held.seq,
-            price: t.price,
-            fee: t.fee,
-        });
-    }
-    // The cinema is owed the lock's total; what the channel charged is recorded per ticket.
-    let line = PaymentLine {
-        card_number: String::new(),
-        card_type: "YUEKE".into(),
-        tender_category: "YUEKE".into(),
-        value: lock.total,
-        keep_unmasked: true,
-    };
-    let customer = Customer {
-        name: String::new(),
-        phone: mobile,
-        email: String::new(),
-    };
-    let mut line = line;
-    if !goods.is_empty() {
-        let client = boxoffice_core::order::ClientRef {
-            class: "YUEKE".into(),
-            id: link.clone(),
-            name: c.partner.name.clone(),
-        };
-        let items = goods.into_iter().map(|g| g.item).collect();
         match yk
             .svc
-            .add_items(&c.partner, &lock.external_ref, &venue.code, client, items)
+            .complete_with(
+                &c.partner,
+                &lock.external_ref,
+                &[line],
+                customer,
+                Some(digest),
+                sales,
+            )
             .await
         {
-            Ok(o) => line.value = o.total,
-            Err(boxoffice_core::service::HoldError::Store(_)) => return fail(codes::SYSTEM_ERROR),
-            Err(_) => return fail(codes::ORDER_SEAT_ERROR),
+            Ok(b) => Ok(confirmed(yk, c, &link, &venue, &b)),
+            Err(CompleteError::NotOpen) | Err(CompleteError::HoldLost) => {
+                Err(codes::ORDER_SEAT_ERROR)
+            }
+            Err(CompleteError::TotalMismatch { .. }) => Err(codes::PAYMENT_AMOUNT_ERROR),
+            Err(CompleteError::Store(e)) => {
+                tracing::error!(error = %e, "confirmOrder: storage failure");
+                Err(codes::SYSTEM_ERROR)
+            }
         }
     }
-    match yk
-        .svc
-        .complete_with(
-            &c.partner,
-            &lock.external_ref,
-            &[line],
-            customer,
-            Some(digest),
-            sales,
-        )
-        .await
-    {
-        Ok(b) => confirmed(yk, c, &link, &venue, &b),
-        Err(CompleteError::NotOpen) | Err(CompleteError::HoldLost) => fail(codes::ORDER_SEAT_ERROR),
-        Err(CompleteError::TotalMismatch { .. }) => fail(codes::PAYMENT_AMOUNT_ERROR),
-        Err(CompleteError::Store(e)) => {
-            tracing::error!(error = %e, "confirmOrder: storage failure");
-            fail(codes::SYSTEM_ERROR)
+    .await;
+    match outcome {
+        Ok(r) => r,
+        Err(code) => {
+            if let Some(lock) = open {
+                if let Err(e) = yk.svc.note_attempt(&lock).await {
+                    tracing::error!(error = %e, "confirmOrder: storage failure");
+                }
+            }
+            fail(code)
         }
     }
 }

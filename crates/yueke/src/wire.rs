@@ -15,6 +15,11 @@ pub fn system_error(api: &str, v: &str, code: SysCode) -> Response {
 
 /// A business result with an object payload (`B.data`), or none.
 pub fn object(api: &str, v: &str, code: BizCode, data: Option<Value>) -> Response {
+    body(object_body(api, v, code, data).into())
+}
+
+/// The body of [`object`], for caching.
+pub fn object_body(api: &str, v: &str, code: BizCode, data: Option<Value>) -> Vec<u8> {
     let mut b = Map::new();
     b.insert("bizCode".into(), code.code.into());
     b.insert("bizMsg".into(), code.msg.into());
@@ -26,6 +31,11 @@ pub fn object(api: &str, v: &str, code: BizCode, data: Option<Value>) -> Respons
 
 /// A business result with a list payload (`B.dataList`).
 pub fn list(api: &str, v: &str, code: BizCode, items: Vec<Value>) -> Response {
+    body(list_body(api, v, code, items).into())
+}
+
+/// The body of [`list`], for caching.
+pub fn list_body(api: &str, v: &str, code: BizCode, items: Vec<Value>) -> Vec<u8> {
     envelope(
         api,
         v,
@@ -38,14 +48,20 @@ pub fn failure(api: &str, v: &str, code: BizCode) -> Response {
     object(api, v, code, None)
 }
 
-fn envelope(api: &str, v: &str, b: Value) -> Response {
-    respond(&json!({"api": api, "v": v, "retCode": "0", "retMsg": "success", "data": b}))
+fn envelope(api: &str, v: &str, b: Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({"api": api, "v": v, "retCode": "0", "retMsg": "success", "data": b}))
+        .unwrap_or_default()
 }
 
 fn respond(v: &Value) -> Response {
+    body(serde_json::to_vec(v).unwrap_or_default().into())
+}
+
+/// A response with an already rendered JSON body.
+pub fn body(bytes: bytes::Bytes) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
-        serde_json::to_vec(v).unwrap_or_default(),
+        bytes,
     )
         .into_response()
 }
