@@ -480,13 +480,9 @@ async fn confirm(yk: &Yueke, c: &Caller, d: &Data, multi: bool, with_goods: bool
             if sales.iter().any(|x: &TicketSale| x.seq == held.seq) {
                 return Err(codes::SEAT_INFO_ERROR);
             }
-            if let Err(code) = check_price(&s, &venue, &held.area_category, t) {
-                return Err(code);
-            }
+            check_price(&s, &venue, &held.area_category, t)?;
             if multi {
-                if let Err(code) = check_ticket_payments(t) {
-                    return Err(code);
-                }
+                check_ticket_payments(t)?;
             }
             sales.push(TicketSale {
                 seq: held.seq,
