@@ -816,3 +816,103 @@ async fn mixed_orders_carry_goods_and_refund_and_reverse_by_type() {
     );
     server.stop().await;
 }
+
+/// The demo catalogue with one edit (a string replacement that must apply).
+async fn with_catalogue_edit(server: &TestServer, from: &str, to: &str) {
+    let text = boxoffice_server::DEMO_CATALOG.replacen(from, to, 1);
+    assert_ne!(
+        text,
+        boxoffice_server::DEMO_CATALOG,
+        "edit {from:?} applies"
+    );
+    server.app.apply_catalog(&text).await.expect("catalogue");
+}
+
+#[tokio::test]
+async fn the_refund_limit_per_schedule_is_enforced() {
+    let server = TestServer::start().await;
+    with_catalogue_edit(
+        &server,
+        "refund_before_minutes = 60\nrefund_limit_per_session = 100\nsales_cutoff_minutes = -20",
+        "refund_before_minutes = 60\nrefund_limit_per_session = 1\nsales_cutoff_minutes = -20",
+    )
+    .await;
+    let s = schedule(&server, "58", "18406").await;
+    let mut orders = Vec::new();
+    for (out, seat) in [("R1", A), ("R2", B)] {
+        let l = lock(&server, "58", &s, out, &[seat]).await;
+        let r = call(
+            &server,
+            "ykse.partner.order.confirmOrder",
+            &confirm_body("58", &s, &l, &[seat], "35.00", "1.00"),
+        )
+        .await;
+        orders.push(r["data"]["data"]["orderId"].as_str().unwrap().to_string());
+    }
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.order.refundOrder",
+            &json!({"cinemaLinkId": "58", "orderId": orders[0]})
+        )
+        .await),
+        "SUCCESS"
+    );
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.order.refundOrder",
+            &json!({"cinemaLinkId": "58", "orderId": orders[1]})
+        )
+        .await),
+        "OVER_REFUND_UPPER_LIMIT"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn shanghai_fees_are_capped_at_twelve_yuan_and_twenty_percent() {
+    let server = TestServer::start().await;
+    // Cinema 888 is in Shanghai (310100); give session 29617 a 13.00 fee on the 100.00 ticket.
+    with_catalogue_edit(
+        &server,
+        "{ ticket = \"0010\", area = \"0000000001\", price = 10000 },",
+        "{ ticket = \"0010\", area = \"0000000001\", price = 10000, booking_fee = 1300 },",
+    )
+    .await;
+    let s = schedule(&server, "888", "29617").await;
+    let seat = "0000000000000001-1-05";
+    let l = lock(&server, "888", &s, "SH", &[seat]).await;
+    let body = json!({"cinemaLinkId": "888", "lockOrderId": l, "scheduleId": s.0, "scheduleKey": s.1, "mobile": "13800000000",
+                      "ticketList": [{"seatId": seat, "ticketPrice": "100.00", "ticketFee": "13.00"}]});
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.confirmOrder", &body).await),
+        "TICKET_FEE_ERROR"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn goods_prices_must_be_positive() {
+    let server = TestServer::start().await;
+    let body = json!({"cinemaLinkId": "58", "thirdOrderId": "GP", "mobile": "13800000000", "goodsList": [{"goodsId": "80000000003", "count": 1, "salePrice": "0.00"}]});
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.confirmGoodsOrder", &body).await),
+        "GOODS_PRICE_ERROR"
+    );
+    let card = json!({"cinemaLinkId": "58", "thirdOrderId": "GC", "mobile": "13800000000", "goodsList": [{"goodsId": "1728", "count": 1, "salePrice": "10.00", "isCardDiscount": true}]});
+    assert_eq!(
+        biz(&call(&server, "ykse.partner.order.confirmGoodsOrder", &card).await),
+        "PAYMENT_METHOD_ERROR"
+    );
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.goods.getGoods",
+            &json!({"cinemaLinkId": "999"})
+        )
+        .await),
+        "CINEMA_INVALID"
+    );
+    server.stop().await;
+}
