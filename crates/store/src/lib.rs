@@ -470,7 +470,7 @@ impl SqlStore {
         // Claim the order: open, hold not lapsed, payments equal to the total — one statement.
         let claimed = tx
             .opt(
-                "UPDATE orders SET state = 'completed', updated_ms = $3, expires_ms = NULL WHERE partner_id = $1 AND external_ref = $2 AND state IN ('in_progress', 'payment_started') AND expires_ms >= $3 AND total = $4 RETURNING id, venue_id, client_class, client_id, client_name, booking_fee, total, created_ms, first_attempt_ms, (SELECT COUNT(*) FROM order_tickets t WHERE t.order_id = orders.id) + (SELECT COUNT(*) FROM order_items i WHERE i.order_id = orders.id) AS ticket_count, (SELECT COUNT(*) FROM order_tickets t WHERE t.order_id = orders.id AND t.seat_key IS NOT NULL) AS seated",
+                "UPDATE orders SET state = 'completed', updated_ms = $3, expires_ms = NULL WHERE partner_id = $1 AND external_ref = $2 AND state IN ('in_progress', 'payment_started') AND expires_ms >= $3 AND total = $4 RETURNING id, venue_id, client_class, client_id, client_name, booking_fee, total, created_ms, first_attempt_ms, (SELECT COUNT(*) FROM order_tickets t WHERE t.order_id = orders.id) AS ticket_count, (SELECT COUNT(*) FROM order_items i WHERE i.order_id = orders.id) AS item_count, (SELECT COUNT(*) FROM order_tickets t WHERE t.order_id = orders.id AND t.seat_key IS NOT NULL) AS seated",
                 &[b.partner_id.into(), (&b.external_ref).into(), b.now_ms.into(), b.paid.into()],
             )
             .await?;
@@ -492,7 +492,8 @@ impl SqlStore {
             });
         };
         let order_id = r.int("id")?;
-        if r.int("ticket_count")? == 0 {
+        let item_count = r.int("item_count")?;
+        if r.int("ticket_count")? + item_count == 0 {
             tx.rollback().await?;
             return Ok(CompleteOutcome::NotOpen);
         }
@@ -554,7 +555,7 @@ impl SqlStore {
         drop(tx);
         let mut conn = self.read().await?;
         let tickets = tickets_of(&mut *conn, order_id).await?;
-        let items = items_of(&mut *conn, order_id).await?;
+        let items = if item_count > 0 { items_of(&mut *conn, order_id).await? } else { Vec::new() };
         let order = Order {
             id: order_id,
             partner_id: b.partner_id,
