@@ -555,7 +555,11 @@ impl SqlStore {
         drop(tx);
         let mut conn = self.read().await?;
         let tickets = tickets_of(&mut *conn, order_id).await?;
-        let items = if item_count > 0 { items_of(&mut *conn, order_id).await? } else { Vec::new() };
+        let items = if item_count > 0 {
+            items_of(&mut *conn, order_id).await?
+        } else {
+            Vec::new()
+        };
         let order = Order {
             id: order_id,
             partner_id: b.partner_id,
