@@ -816,11 +816,14 @@ pub async fn get_order_print_status(yk: &Yueke, c: &Caller, d: &Data) -> Respons
     }
 }
 
-/// The order named by `cinemaLinkId` + `orderId` (refund and reversal requests).
+/// The order named by `cinemaLinkId` + `orderId` (refund and reversal requests), which must be
+/// a mixed order (tickets and goods) exactly when `mixed`, else `wrong_type`.
 async fn order_target(
     yk: &Yueke,
     c: &Caller,
     d: &Data,
+    mixed: bool,
+    wrong_type: BizCode,
 ) -> Result<(String, String, Arc<Venue>, Booking), BizCode> {
     let (Ok(link), Ok(id)) = (d.str("cinemaLinkId"), d.str("orderId")) else {
         return Err(codes::FORMAT_ERROR);
@@ -832,6 +835,9 @@ async fn order_target(
     let b = booking_by_order_id(yk, c, &venue, &link, &id)
         .await?
         .ok_or(codes::ORDER_NOT_FOUND)?;
+    if b.order.items.is_empty() == mixed {
+        return Err(wrong_type);
+    }
     Ok((link, id, venue, b))
 }
 
@@ -847,13 +853,11 @@ pub async fn refund_mix_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
 
 async fn refund_ticket_order(yk: &Yueke, c: &Caller, d: &Data, mixed: bool) -> Response {
     let fail = |code: BizCode| wire::failure(&c.api, &c.v, code);
-    let (link, id, venue, b) = match order_target(yk, c, d).await {
-        Ok(x) => x,
-        Err(code) => return fail(code),
-    };
-    if b.order.items.is_empty() == mixed {
-        return fail(codes::REFUND_ORDER_TYPE_NOT_MATCH);
-    }
+    let (link, id, venue, b) =
+        match order_target(yk, c, d, mixed, codes::REFUND_ORDER_TYPE_NOT_MATCH).await {
+            Ok(x) => x,
+            Err(code) => return fail(code),
+        };
     if b.state == BookingState::Refunded {
         return fail(codes::TICKET_HAS_REFUND);
     }
@@ -951,13 +955,11 @@ pub async fn reverse_mix_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
 
 async fn reverse(yk: &Yueke, c: &Caller, d: &Data, mixed: bool) -> Response {
     let fail = |code: BizCode| wire::failure(&c.api, &c.v, code);
-    let (link, id, venue, b) = match order_target(yk, c, d).await {
-        Ok(x) => x,
-        Err(code) => return fail(code),
-    };
-    if b.order.items.is_empty() == mixed {
-        return fail(codes::REVERSE_ORDER_TYPE_UNMATCH);
-    }
+    let (link, id, venue, b) =
+        match order_target(yk, c, d, mixed, codes::REVERSE_ORDER_TYPE_UNMATCH).await {
+            Ok(x) => x,
+            Err(code) => return fail(code),
+        };
     if b.state == BookingState::Refunded {
         return if b.refund_reason.as_deref() == Some(REVERSAL) {
             wire::object(
