@@ -532,7 +532,8 @@ async fn reverse_order_needs_a_late_success_and_the_window_and_is_idempotent() {
     assert_eq!(info["data"]["data"]["status"], "reverse_success");
     assert_eq!(
         biz(&call(&server, "ykse.partner.order.refundOrder", &reverse(&slow)).await),
-        "TICKET_HAS_REFUND"
+        "REFUND_TICKET_STATUS_INCORRECT",
+        "a reversed order is not a refunded one (G-REF-4)"
     );
     // After the show starts nothing can be reversed.
     server
@@ -680,6 +681,18 @@ async fn goods_list_goods_orders_are_idempotent_and_refundable() {
         "REQUEST_PARAM_INCONFORMITY_ERROR"
     );
     let id = d["goodsOrderId"].as_str().unwrap().to_string();
+    // Goods are not printed as tickets: their booking number is no print id.
+    let hold = d["holdId"].as_str().unwrap();
+    let print_id = format!("{:0>16}", &hold[hold.len() - 10..]);
+    assert_eq!(
+        biz(&call(
+            &server,
+            "ykse.partner.ticket.printTicket",
+            &json!({"cinemaLinkId": "58", "printId": print_id})
+        )
+        .await),
+        "CONFIRMATIONID_WRONG"
+    );
     let info = call(
         &server,
         "ykse.partner.order.getGoodsOrderInfo",

@@ -324,7 +324,7 @@ pub async fn confirm_goods_order(yk: &Yueke, c: &Caller, d: &Data, multi: bool) 
     }
 }
 
-/// The goods-only booking named by `goodsOrderId`.
+/// The booking with goods named by `goodsOrderId` (goods-only or mixed).
 async fn goods_booking(
     yk: &Yueke,
     c: &Caller,
@@ -343,11 +343,7 @@ async fn goods_booking(
         .booking(&c.partner, &venue.code, &BookingKey::Number(number))
         .await
         .map_err(|_| codes::SYSTEM_ERROR)?
-        .filter(|b| {
-            goods_order_id(yk, &link, b) == id
-                && b.order.tickets.is_empty()
-                && !b.order.items.is_empty()
-        })
+        .filter(|b| goods_order_id(yk, &link, b) == id && !b.order.items.is_empty())
         .ok_or(codes::ORDER_NOT_FOUND)?;
     Ok((link, id, b))
 }
@@ -355,6 +351,10 @@ async fn goods_booking(
 /// `ykse.partner.order.getGoodsOrderInfo`: a goods order by `goodsOrderId`.
 pub async fn get_goods_order_info(yk: &Yueke, c: &Caller, d: &Data) -> Response {
     match goods_booking(yk, c, d).await {
+        // A mixed order is queried with getOrderInfo.
+        Ok((_, _, b)) if !b.order.tickets.is_empty() => {
+            wire::failure(&c.api, &c.v, codes::ORDER_NOT_FOUND)
+        }
         Ok((link, _, b)) => answer(yk, c, &link, &b),
         Err(code) => wire::failure(&c.api, &c.v, code),
     }
@@ -366,6 +366,10 @@ pub async fn refund_goods_order(yk: &Yueke, c: &Caller, d: &Data) -> Response {
         Ok(x) => x,
         Err(code) => return wire::failure(&c.api, &c.v, code),
     };
+    if !b.order.tickets.is_empty() {
+        // A mixed order is refunded with refundMixOrder (G-GDS-6).
+        return wire::failure(&c.api, &c.v, codes::REFUND_ORDER_TYPE_NOT_MATCH);
+    }
     if b.state == BookingState::Refunded {
         return wire::failure(&c.api, &c.v, codes::GOODS_ORDER_CLOSE_ERROR);
     }

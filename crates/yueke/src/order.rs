@@ -76,10 +76,13 @@ async fn booking_by_print_id(
     let Some(number) = id.parse::<i64>().ok().filter(|_| id.len() == 16) else {
         return Ok(None);
     };
-    yk.svc
+    // Only orders with tickets are printed (goods are picked up with their own code).
+    Ok(yk
+        .svc
         .booking(&c.partner, &venue.code, &BookingKey::Number(number))
         .await
-        .map_err(|_| codes::SYSTEM_ERROR)
+        .map_err(|_| codes::SYSTEM_ERROR)?
+        .filter(|b| !b.order.tickets.is_empty()))
 }
 
 struct Seat<'a> {
@@ -859,7 +862,12 @@ async fn refund_ticket_order(yk: &Yueke, c: &Caller, d: &Data, mixed: bool) -> R
             Err(code) => return fail(code),
         };
     if b.state == BookingState::Refunded {
-        return fail(codes::TICKET_HAS_REFUND);
+        // A reversed order was not refunded by the channel (G-REF-4).
+        return fail(if b.refund_reason.as_deref() == Some(REVERSAL) {
+            codes::REFUND_TICKET_STATUS_INCORRECT
+        } else {
+            codes::TICKET_HAS_REFUND
+        });
     }
     if b.collected {
         return fail(codes::TICKET_HAS_PRINT);
