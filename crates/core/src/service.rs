@@ -33,11 +33,16 @@ pub struct Settings {
     pub max_tickets_per_order: i64,
 }
 
+/// UTC+08:00, the default venue offset (Beijing time).
+pub const UTC_PLUS_8: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+    Some(o) => o,
+    None => panic!("+08:00 is a valid offset"),
+};
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            offset: FixedOffset::east_opt(8 * 3600)
-                .unwrap_or(FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!())),
+            offset: UTC_PLUS_8,
             hold_lifetime: Duration::minutes(20),
             payment_hold_lifetime: Duration::hours(24),
             snapshot_ttl: Duration::seconds(1),
