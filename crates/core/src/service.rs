@@ -828,6 +828,31 @@ impl Boxoffice {
         }
     }
 
+    /// Takes units from quotas (a day and, say, one of its time segments) all or nothing;
+    /// false when one lacks room. The database decides, so no unit is ever sold twice.
+    pub async fn claim_quotas(
+        &self,
+        claims: &[crate::store::QuotaClaim],
+    ) -> Result<bool, StoreError> {
+        if claims.iter().any(|c| c.units < 1 || c.capacity < 0) {
+            return Ok(false);
+        }
+        self.store.claim_quotas(claims).await
+    }
+
+    /// Gives quota units back.
+    pub async fn release_quotas(
+        &self,
+        claims: &[crate::store::QuotaClaim],
+    ) -> Result<(), StoreError> {
+        self.store.release_quotas(claims).await
+    }
+
+    /// Units of a quota in use.
+    pub async fn quota_used(&self, key: &crate::store::QuotaKey) -> Result<i64, StoreError> {
+        self.store.quota_used(key).await
+    }
+
     /// A partner's order as it stands now (an in-progress order whose hold ran out is shown expired).
     pub async fn order(
         &self,

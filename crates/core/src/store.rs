@@ -86,6 +86,31 @@ pub struct NewItems {
     pub expires_ms: Millis,
 }
 
+/// A counted capacity: units of a product of a venue on a visit date, for the whole day
+/// (`segment` 0) or one time segment (1, 2, …). Scenic areas sell against these instead of seats.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct QuotaKey {
+    /// Venue.
+    pub venue_id: VenueId,
+    /// Product code.
+    pub product: String,
+    /// Visit date, `yyyy-MM-dd`.
+    pub date: String,
+    /// 0 for the whole day, else the time segment's index.
+    pub segment: i32,
+}
+
+/// Units to take from a quota whose capacity is `capacity`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaClaim {
+    /// The quota.
+    pub key: QuotaKey,
+    /// Its capacity (from the catalogue; may change between claims).
+    pub capacity: i64,
+    /// Units wanted.
+    pub units: i64,
+}
+
 /// What became of a hold request.
 #[derive(Debug, Clone)]
 pub enum HoldOutcome {
@@ -188,6 +213,14 @@ pub trait Store: Send + Sync + 'static {
     async fn seat_claims(&self, session: SessionId) -> Result<Vec<SeatClaim>, StoreError>;
     /// Places tickets in an order and claims their seats, all or nothing.
     async fn hold(&self, hold: NewHold) -> Result<HoldOutcome, StoreError>;
+    /// Takes units from several quotas at once, all or nothing: each claim is one conditional
+    /// statement (`used + units <= capacity`). Returns false (and changes nothing) when any
+    /// quota lacks room.
+    async fn claim_quotas(&self, claims: &[QuotaClaim]) -> Result<bool, StoreError>;
+    /// Gives units back to quotas (never below zero).
+    async fn release_quotas(&self, claims: &[QuotaClaim]) -> Result<(), StoreError>;
+    /// Units of a quota in use.
+    async fn quota_used(&self, key: &QuotaKey) -> Result<i64, StoreError>;
     /// Adds goods lines to a partner's open order, or creates an order holding only them.
     async fn add_items(&self, items: NewItems) -> Result<HoldOutcome, StoreError>;
     /// The id and state of a partner's order by its key (a cheap lookup).

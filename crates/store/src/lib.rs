@@ -17,7 +17,7 @@ use boxoffice_core::order::{
 };
 use boxoffice_core::store::{
     CancelOutcome, CollectOutcome, CompleteOutcome, HoldOutcome, NewBooking, NewHold, NewItems,
-    RefundOutcome, SeatClaim, Store, StoreError,
+    QuotaClaim, QuotaKey, RefundOutcome, SeatClaim, Store, StoreError,
 };
 use conn::{Conn, PgConn, Row, SqliteDb, Val};
 use rand::Rng;
@@ -874,6 +874,62 @@ impl Store for SqlStore {
             expires_ms: Some(h.expires_ms),
             first_attempt_ms: None,
         })))
+    }
+
+    async fn claim_quotas(&self, claims: &[QuotaClaim]) -> Result<bool, StoreError> {
+        // One lock order for every transaction, so concurrent multi-quota claims cannot deadlock.
+        let mut claims: Vec<&QuotaClaim> = claims.iter().collect();
+        claims.sort_by(|a, b| {
+            (a.key.venue_id, &a.key.product, &a.key.date, a.key.segment).cmp(&(
+                b.key.venue_id,
+                &b.key.product,
+                &b.key.date,
+                b.key.segment,
+            ))
+        });
+        let mut tx = self.write().await?;
+        for c in claims {
+            // One statement claims the units if they fit, whether the row exists yet or not.
+            let n = tx
+                .exec(
+                    "INSERT INTO day_quotas (venue_id, product, visit_date, segment, used) SELECT $1, $2, $3, $4, $5 WHERE $5 <= $6 \
+                     ON CONFLICT (venue_id, product, visit_date, segment) DO UPDATE SET used = day_quotas.used + excluded.used \
+                     WHERE day_quotas.used + excluded.used <= $6",
+                    &[c.key.venue_id.into(), (&c.key.product).into(), (&c.key.date).into(), c.key.segment.into(), c.units.into(), c.capacity.into()],
+                )
+                .await?;
+            if n != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn release_quotas(&self, claims: &[QuotaClaim]) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        for c in claims {
+            tx.exec(
+                "UPDATE day_quotas SET used = CASE WHEN used > $5 THEN used - $5 ELSE 0 END WHERE venue_id = $1 AND product = $2 AND visit_date = $3 AND segment = $4",
+                &[c.key.venue_id.into(), (&c.key.product).into(), (&c.key.date).into(), c.key.segment.into(), c.units.into()],
+            )
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    async fn quota_used(&self, key: &QuotaKey) -> Result<i64, StoreError> {
+        let mut conn = self.read().await?;
+        Ok(conn
+            .opt(
+                "SELECT used FROM day_quotas WHERE venue_id = $1 AND product = $2 AND visit_date = $3 AND segment = $4",
+                &[key.venue_id.into(), (&key.product).into(), (&key.date).into(), key.segment.into()],
+            )
+            .await?
+            .map(|r| r.int("used"))
+            .transpose()?
+            .unwrap_or(0))
     }
 
     async fn add_items(&self, n: NewItems) -> Result<HoldOutcome, StoreError> {

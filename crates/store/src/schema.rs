@@ -37,6 +37,12 @@ ALTER TABLE orders ADD COLUMN first_attempt_ms BIGINT;
 CREATE TABLE order_items (order_id BIGINT NOT NULL REFERENCES orders(id), seq BIGINT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, count BIGINT NOT NULL, unit_price BIGINT NOT NULL, is_package BIGINT NOT NULL, PRIMARY KEY (order_id, seq));
 "#,
     ),
+    (
+        4,
+        r#"
+CREATE TABLE day_quotas (venue_id BIGINT NOT NULL REFERENCES venues(id), product TEXT NOT NULL, visit_date TEXT NOT NULL, segment BIGINT NOT NULL, used BIGINT NOT NULL, PRIMARY KEY (venue_id, product, visit_date, segment));
+"#,
+    ),
 ];
 
 /// PostgreSQL migrations: (version, statements).
@@ -73,6 +79,12 @@ ALTER TABLE orders ADD COLUMN first_attempt_ms BIGINT;
         3,
         r#"
 CREATE TABLE order_items (order_id BIGINT NOT NULL REFERENCES orders(id), seq BIGINT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, count BIGINT NOT NULL, unit_price BIGINT NOT NULL, is_package BIGINT NOT NULL, PRIMARY KEY (order_id, seq));
+"#,
+    ),
+    (
+        4,
+        r#"
+CREATE TABLE day_quotas (venue_id BIGINT NOT NULL REFERENCES venues(id), product TEXT NOT NULL, visit_date TEXT NOT NULL, segment BIGINT NOT NULL, used BIGINT NOT NULL, PRIMARY KEY (venue_id, product, visit_date, segment));
 "#,
     ),
 ];
