@@ -1,6 +1,25 @@
 //! Schema migrations, one list per dialect. A migration is applied once, in order, inside a
 //! transaction, and recorded in `schema_migrations`.
 
+/// Migration 2, the same SQL on both dialects.
+const V2: &str = r#"
+ALTER TABLE bookings ADD COLUMN pickup_code TEXT;
+ALTER TABLE bookings ADD COLUMN fingerprint TEXT;
+ALTER TABLE bookings ADD COLUMN sales TEXT NOT NULL DEFAULT '[]';
+CREATE UNIQUE INDEX bookings_by_pickup_code ON bookings (pickup_code);
+ALTER TABLE orders ADD COLUMN first_attempt_ms BIGINT;
+"#;
+
+/// Migration 3, the same SQL on both dialects.
+const V3: &str = r#"
+CREATE TABLE order_items (order_id BIGINT NOT NULL REFERENCES orders(id), seq BIGINT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, count BIGINT NOT NULL, unit_price BIGINT NOT NULL, is_package BIGINT NOT NULL, PRIMARY KEY (order_id, seq));
+"#;
+
+/// Migration 4, the same SQL on both dialects.
+const V4: &str = r#"
+CREATE TABLE day_quotas (venue_id BIGINT NOT NULL REFERENCES venues(id), product TEXT NOT NULL, visit_date TEXT NOT NULL, segment BIGINT NOT NULL, used BIGINT NOT NULL, PRIMARY KEY (venue_id, product, visit_date, segment));
+"#;
+
 /// SQLite migrations: (version, statements).
 pub const SQLITE: &[(i64, &str)] = &[
     (
@@ -21,28 +40,9 @@ CREATE INDEX bookings_by_trans_number ON bookings (trans_number);
 CREATE INDEX bookings_by_history_id ON bookings (history_id);
 "#,
     ),
-    (
-        2,
-        r#"
-ALTER TABLE bookings ADD COLUMN pickup_code TEXT;
-ALTER TABLE bookings ADD COLUMN fingerprint TEXT;
-ALTER TABLE bookings ADD COLUMN sales TEXT NOT NULL DEFAULT '[]';
-CREATE UNIQUE INDEX bookings_by_pickup_code ON bookings (pickup_code);
-ALTER TABLE orders ADD COLUMN first_attempt_ms BIGINT;
-"#,
-    ),
-    (
-        3,
-        r#"
-CREATE TABLE order_items (order_id BIGINT NOT NULL REFERENCES orders(id), seq BIGINT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, count BIGINT NOT NULL, unit_price BIGINT NOT NULL, is_package BIGINT NOT NULL, PRIMARY KEY (order_id, seq));
-"#,
-    ),
-    (
-        4,
-        r#"
-CREATE TABLE day_quotas (venue_id BIGINT NOT NULL REFERENCES venues(id), product TEXT NOT NULL, visit_date TEXT NOT NULL, segment BIGINT NOT NULL, used BIGINT NOT NULL, PRIMARY KEY (venue_id, product, visit_date, segment));
-"#,
-    ),
+    (2, V2),
+    (3, V3),
+    (4, V4),
 ];
 
 /// PostgreSQL migrations: (version, statements).
@@ -65,26 +65,7 @@ CREATE SEQUENCE trans_number START 300001;
 CREATE SEQUENCE history_id START 1900001;
 "#,
     ),
-    (
-        2,
-        r#"
-ALTER TABLE bookings ADD COLUMN pickup_code TEXT;
-ALTER TABLE bookings ADD COLUMN fingerprint TEXT;
-ALTER TABLE bookings ADD COLUMN sales TEXT NOT NULL DEFAULT '[]';
-CREATE UNIQUE INDEX bookings_by_pickup_code ON bookings (pickup_code);
-ALTER TABLE orders ADD COLUMN first_attempt_ms BIGINT;
-"#,
-    ),
-    (
-        3,
-        r#"
-CREATE TABLE order_items (order_id BIGINT NOT NULL REFERENCES orders(id), seq BIGINT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, count BIGINT NOT NULL, unit_price BIGINT NOT NULL, is_package BIGINT NOT NULL, PRIMARY KEY (order_id, seq));
-"#,
-    ),
-    (
-        4,
-        r#"
-CREATE TABLE day_quotas (venue_id BIGINT NOT NULL REFERENCES venues(id), product TEXT NOT NULL, visit_date TEXT NOT NULL, segment BIGINT NOT NULL, used BIGINT NOT NULL, PRIMARY KEY (venue_id, product, visit_date, segment));
-"#,
-    ),
+    (2, V2),
+    (3, V3),
+    (4, V4),
 ];
