@@ -41,6 +41,41 @@ enum Command {
         #[command(subcommand)]
         action: CatalogAction,
     },
+    /// 游宝星 agent key files.
+    Ybx {
+        #[command(subcommand)]
+        action: YbxAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum YbxAction {
+    /// Write an agent account's data key as a `.Bin` key file, encrypted with an export password.
+    ExportKey {
+        /// The agent's user name (its `ybx` credential key in the catalogue).
+        #[arg(long)]
+        account: String,
+        /// Export password (9 to 24 ASCII characters).
+        #[arg(long)]
+        password: String,
+        /// Output file (standard output when omitted).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Configuration file naming the database.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Database URL (instead of --config).
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Read a `.Bin` key file back and print the data key.
+    ImportKey {
+        /// The key file.
+        file: PathBuf,
+        /// Export password it was written with.
+        #[arg(long)]
+        password: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -116,6 +151,41 @@ async fn main() -> anyhow::Result<()> {
             serve(listener, app, shutdown_signal()).await?;
             tracing::info!("boxoffice stopped");
         }
+        Command::Ybx {
+            action:
+                YbxAction::ExportKey {
+                    account,
+                    password,
+                    out,
+                    config,
+                    database,
+                },
+        } => {
+            let config = database_config(config, database)?;
+            let app = App::open(&config, Arc::new(SystemClock)).await?;
+            let catalog = app.service.catalog();
+            let key = catalog
+                .partner_by_credential("ybx", &account)
+                .and_then(|p| p.credential("ybx"))
+                .and_then(|c| c.secret.clone())
+                .with_context(|| format!("no 游宝星 account {account} with a data key"))?;
+            let text = boxoffice_ybx::crypto::export_key(&key, &password)?;
+            match out {
+                Some(path) => std::fs::write(&path, &text)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => println!("{text}"),
+            }
+            app.store.close().await;
+        }
+        Command::Ybx {
+            action: YbxAction::ImportKey { file, password },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let key = boxoffice_ybx::crypto::import_key(&text, &password)
+                .map_err(|e| anyhow::anyhow!("cannot read the key file with this password: {e}"))?;
+            println!("{key}");
+        }
         Command::Catalog {
             action:
                 CatalogAction::Apply {
@@ -124,14 +194,7 @@ async fn main() -> anyhow::Result<()> {
                     database,
                 },
         } => {
-            let config = match (config, database) {
-                (Some(c), _) => load_config(&c)?,
-                (None, Some(db)) => Config::for_database(&db),
-                (None, None) => match std::env::var("BOXOFFICE_DATABASE") {
-                    Ok(db) => Config::for_database(&db),
-                    Err(_) => anyhow::bail!("name the database with --config FILE, --database URL or BOXOFFICE_DATABASE"),
-                },
-            };
+            let config = database_config(config, database)?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let app = App::open(&config, Arc::new(SystemClock)).await?;
@@ -141,4 +204,18 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The configuration naming the database: `--config FILE`, `--database URL` or `BOXOFFICE_DATABASE`.
+fn database_config(config: Option<PathBuf>, database: Option<String>) -> anyhow::Result<Config> {
+    Ok(match (config, database) {
+        (Some(c), _) => load_config(&c)?,
+        (None, Some(db)) => Config::for_database(&db),
+        (None, None) => match std::env::var("BOXOFFICE_DATABASE") {
+            Ok(db) => Config::for_database(&db),
+            Err(_) => anyhow::bail!(
+                "name the database with --config FILE, --database URL or BOXOFFICE_DATABASE"
+            ),
+        },
+    })
 }

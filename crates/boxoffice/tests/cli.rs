@@ -192,3 +192,108 @@ async fn demo_serves_the_documents_examples_and_stops_on_sigterm() {
     let _ = again.kill();
     let _ = again.wait();
 }
+
+#[tokio::test]
+async fn ybx_key_files_are_exported_and_imported_as_documented() {
+    let (db, _dir) = boxoffice_server::testing::fresh_database(TestStore::from_env()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("catalog.toml");
+    std::fs::write(
+        &catalog,
+        format!(
+            "{}\n[[partner]]\ncode = \"demo-agent\"\nname = \"Demo agent\"\n\n[[partner.credential]]\nprotocol = \"ybx\"\nkey = \"demo-agent\"\nsecret = \"6F9619FF-8B86-D011-B42D-00C04FC964FF\"\n",
+            boxoffice_server::DEMO_CATALOG
+        ),
+    )
+    .unwrap();
+    let out = boxoffice()
+        .args(["catalog", "apply"])
+        .arg(&catalog)
+        .args(["--database", &db])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let bin = dir.path().join("demo-agent.Bin");
+    let out = boxoffice()
+        .args([
+            "ybx",
+            "export-key",
+            "--account",
+            "demo-agent",
+            "--password",
+            "ExportPwd2024",
+            "--database",
+            &db,
+            "--out",
+        ])
+        .arg(&bin)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The catalogue's §2.7 vector: TripleDes(KEY, "ExportPwd2024").
+    assert_eq!(
+        std::fs::read_to_string(&bin).unwrap(),
+        "+A2+k7ARBNE1kWe6GSePIkbluPiKYet2CLrPJuoXYnDqr9s9n60v+A=="
+    );
+
+    let out = boxoffice()
+        .args(["ybx", "import-key"])
+        .arg(&bin)
+        .args(["--password", "ExportPwd2024"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "6F9619FF-8B86-D011-B42D-00C04FC964FF\n"
+    );
+
+    let out = boxoffice()
+        .args(["ybx", "import-key"])
+        .arg(&bin)
+        .args(["--password", "ExportPwd2026"])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "a wrong export password cannot read the file"
+    );
+    let out = boxoffice()
+        .args([
+            "ybx",
+            "export-key",
+            "--account",
+            "demo-agent",
+            "--password",
+            "short",
+            "--database",
+            &db,
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("9 to 24 ASCII characters"));
+    let out = boxoffice()
+        .args([
+            "ybx",
+            "export-key",
+            "--account",
+            "nobody",
+            "--password",
+            "ExportPwd2024",
+            "--database",
+            &db,
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}

@@ -54,6 +54,43 @@ pub fn triple_des_decrypt(cipher_text: &str, key: &str) -> Result<String, Decryp
     String::from_utf8(plain).map_err(|_| DecryptError::Utf8)
 }
 
+/// Why an export password cannot protect a key file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ExportPasswordError {
+    /// Fewer than 9 or more than 24 characters, or not ASCII.
+    #[error("the export password must be 9 to 24 ASCII characters")]
+    Shape,
+    /// Its 3DES key is weak (two equal DES keys once parity bits are ignored), which the
+    /// documented .NET implementation refuses.
+    #[error("the export password gives a weak 3DES key; choose another")]
+    WeakKey,
+}
+
+/// Checks an export password as the documented .NET implementation would accept it
+/// (catalogue §2.3): 9–24 ASCII characters whose padded key has three distinct DES keys.
+pub fn check_export_password(password: &str) -> Result<(), ExportPasswordError> {
+    if !(9..=24).contains(&password.len()) || !password.is_ascii() {
+        return Err(ExportPasswordError::Shape);
+    }
+    let key = effective_key(password);
+    let part = |i: usize| -> Vec<u8> { key[i * 8..i * 8 + 8].iter().map(|b| b & 0xFE).collect() };
+    if part(0) == part(1) || part(1) == part(2) {
+        return Err(ExportPasswordError::WeakKey);
+    }
+    Ok(())
+}
+
+/// The `.Bin` key-file text of a data key: `TripleDes(key, exportPassword)` (catalogue §2.3).
+pub fn export_key(data_key: &str, export_password: &str) -> Result<String, ExportPasswordError> {
+    check_export_password(export_password)?;
+    Ok(triple_des(data_key, export_password))
+}
+
+/// The data key inside a `.Bin` key-file text.
+pub fn import_key(file_text: &str, export_password: &str) -> Result<String, DecryptError> {
+    triple_des_decrypt(file_text.trim(), export_password)
+}
+
 /// `UPPER(MD5(text))`, as passwords are sent before encryption.
 pub fn md5_upper(text: &str) -> String {
     hex_upper(&Md5::digest(text.as_bytes()))
@@ -136,6 +173,47 @@ mod tests {
             ("sign_key_index", "1"),
         ];
         assert_eq!(sign(&params, KEY), "869F518CBA8FBB945260F7DAB475B1F1");
+    }
+
+    #[test]
+    fn key_files_round_trip_and_refuse_weak_passwords() {
+        let file = export_key(KEY, "ExportPwd2024").unwrap();
+        assert_eq!(
+            file,
+            "+A2+k7ARBNE1kWe6GSePIkbluPiKYet2CLrPJuoXYnDqr9s9n60v+A=="
+        );
+        assert_eq!(
+            import_key(&format!("{file}\r\n"), "ExportPwd2024").unwrap(),
+            KEY
+        );
+        assert!(import_key(&file, "ExportPwd2026").is_err());
+        // DES ignores the low bit of each key byte: '4' (0x34) and '5' (0x35) are one key.
+        assert_eq!(import_key(&file, "ExportPwd2025").unwrap(), KEY);
+        assert_eq!(export_key(KEY, "short"), Err(ExportPasswordError::Shape));
+        assert_eq!(
+            export_key(KEY, "长长长长长长长长长长"),
+            Err(ExportPasswordError::Shape)
+        );
+        // 8 characters pad to "…00000000" twice: K2 == K3.
+        assert_eq!(
+            check_export_password("12345678"),
+            Err(ExportPasswordError::Shape)
+        );
+        assert_eq!(check_export_password("abcdefgh2"), Ok(()));
+        // "abcdefgh1" pads to K2 = "10000000", K3 = "00000000": equal once parity is ignored.
+        assert_eq!(
+            check_export_password("abcdefgh1"),
+            Err(ExportPasswordError::WeakKey)
+        );
+        // Parity bits are ignored: '0' and '1' are the same DES key byte.
+        assert_eq!(
+            check_export_password("abcdefgh11111111"),
+            Err(ExportPasswordError::WeakKey)
+        );
+        assert_eq!(
+            check_export_password("abcdefghabcdefgh00000000"),
+            Err(ExportPasswordError::WeakKey)
+        );
     }
 
     #[test]
