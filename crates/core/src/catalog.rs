@@ -93,6 +93,15 @@ pub struct Venue {
     /// Most units of one goods item in an order.
     #[serde(default = "default_max_goods")]
     pub max_goods_per_item: i64,
+    /// Scenic-area rules (suppliers of products sold by visit date).
+    #[serde(default)]
+    pub scenic: Option<crate::scenic::ScenicSettings>,
+    /// Products sold by visit date (scenic areas).
+    #[serde(default)]
+    pub products: Vec<crate::scenic::Product>,
+    /// Lines (service items) with their time segments (scenic areas).
+    #[serde(default)]
+    pub lines: Vec<crate::scenic::Line>,
 }
 
 fn default_max_goods() -> i64 {
@@ -145,6 +154,14 @@ impl Venue {
     /// A ticket type by its code.
     pub fn ticket_type(&self, code: &str) -> Option<&TicketType> {
         self.ticket_types.iter().find(|t| t.code == code)
+    }
+    /// A scenic product by its id (case-insensitive).
+    pub fn product(&self, id: &str) -> Option<&crate::scenic::Product> {
+        self.products.iter().find(|p| p.id.eq_ignore_ascii_case(id))
+    }
+    /// A line by its code.
+    pub fn line(&self, code: &str) -> Option<&crate::scenic::Line> {
+        self.lines.iter().find(|l| l.code == code)
     }
 }
 
@@ -475,6 +492,10 @@ pub struct Partner {
     /// Credentials and options, one per protocol; opaque to the core.
     #[serde(default)]
     pub credentials: Vec<Credential>,
+    /// Opening balances of the partner's accounts (`deposit`, `rebate`) in fen, credited once
+    /// when the account is first created.
+    #[serde(default)]
+    pub accounts: std::collections::BTreeMap<String, i64>,
 }
 
 impl Partner {

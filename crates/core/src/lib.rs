@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod clock;
 pub mod order;
+pub mod scenic;
 pub mod service;
 pub mod store;
 

@@ -8,6 +8,10 @@ use crate::order::{
     Booking, BookingId, ClientRef, Customer, Order, OrderId, OrderItem, OrderState, OrderTicket,
     Payment, TicketSale,
 };
+use crate::scenic::{
+    AccountBalance, AccountMove, LedgerEntry, NewVisitOrder, OutboxRow, StoredMessage, VisitChange,
+    VisitOrder, VisitOrderId, VisitOutcome,
+};
 use async_trait::async_trait;
 
 /// A storage failure (connection, constraint, corruption). Business outcomes are not errors.
@@ -88,7 +92,7 @@ pub struct NewItems {
 
 /// A counted capacity: units of a product of a venue on a visit date, for the whole day
 /// (`segment` 0) or one time segment (1, 2, …). Scenic areas sell against these instead of seats.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct QuotaKey {
     /// Venue.
     pub venue_id: VenueId,
@@ -101,7 +105,7 @@ pub struct QuotaKey {
 }
 
 /// Units to take from a quota whose capacity is `capacity`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct QuotaClaim {
     /// The quota.
     pub key: QuotaKey,
@@ -193,6 +197,17 @@ pub enum CollectOutcome {
     Collected(Box<Booking>),
     /// Refunded: nothing to collect.
     Refunded,
+}
+
+/// Which visit orders of a partner to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisitOrderRange {
+    /// Created within `[from, to]` (milliseconds).
+    Created(Millis, Millis),
+    /// Visit date within `[from, to]`.
+    Visit(chrono::NaiveDate, chrono::NaiveDate),
+    /// Delivered within `[from, to]` (milliseconds).
+    Delivered(Millis, Millis),
 }
 
 /// Persistent storage for the catalogue, inventory, orders and bookings.
@@ -292,4 +307,85 @@ pub trait Store: Send + Sync + 'static {
     /// Expires in-progress orders whose hold ended before `now_ms`, releasing their seats;
     /// returns the sessions whose inventory changed.
     async fn expire_orders(&self, now_ms: Millis) -> Result<Vec<SessionId>, StoreError>;
+
+    /// Units in use of every quota of a venue with a visit date in `[from, to]` (`yyyy-MM-dd`).
+    async fn quota_usage(
+        &self,
+        venue: VenueId,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(QuotaKey, i64)>, StoreError>;
+    /// Creates a visit order with everything it claims, moves and announces — one transaction.
+    /// A partner key used before returns that order unchanged ([`VisitOutcome::Existing`]).
+    async fn create_visit_order(&self, order: NewVisitOrder) -> Result<VisitOutcome, StoreError>;
+    /// Changes a visit order's state if it is in one of the allowed states, with its effects —
+    /// one transaction.
+    async fn change_visit_order(&self, change: VisitChange) -> Result<VisitOutcome, StoreError>;
+    /// A visit order by id.
+    async fn visit_order(&self, id: VisitOrderId) -> Result<Option<VisitOrder>, StoreError>;
+    /// A visit order by its number.
+    async fn visit_order_by_number(&self, number: &str) -> Result<Option<VisitOrder>, StoreError>;
+    /// A partner's visit order by its key.
+    async fn visit_order_by_ref(
+        &self,
+        partner: PartnerId,
+        external_ref: &str,
+    ) -> Result<Option<VisitOrder>, StoreError>;
+    /// A partner's visit orders in a range, newest first.
+    async fn visit_orders(
+        &self,
+        partner: PartnerId,
+        range: VisitOrderRange,
+    ) -> Result<Vec<VisitOrder>, StoreError>;
+    /// Open visit orders whose expiry is at or before `now_ms` (at most `limit`).
+    async fn due_visit_orders(
+        &self,
+        now_ms: Millis,
+        limit: i64,
+    ) -> Result<Vec<VisitOrder>, StoreError>;
+    /// A partner's account balances.
+    async fn accounts(&self, partner: PartnerId) -> Result<Vec<AccountBalance>, StoreError>;
+    /// Changes a partner's account (creating it at zero first); `None` when the balance or hold
+    /// would go negative or the hold exceed the balance (nothing changed).
+    async fn move_account(
+        &self,
+        partner: PartnerId,
+        change: AccountMove,
+        actor: &str,
+        now_ms: Millis,
+    ) -> Result<Option<LedgerEntry>, StoreError>;
+    /// A partner's ledger rows, oldest first (one account, or all).
+    async fn ledger(
+        &self,
+        partner: PartnerId,
+        account: Option<&str>,
+    ) -> Result<Vec<LedgerEntry>, StoreError>;
+    /// A partner's runtime settings for a protocol (changed after provisioning: keys,
+    /// passwords, switches), or an empty map.
+    async fn partner_settings(
+        &self,
+        partner: PartnerId,
+        protocol: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, StoreError>;
+    /// Merges `patch` into a partner's runtime settings (a `null` value removes a key) and
+    /// returns the result — one transaction.
+    async fn update_partner_settings(
+        &self,
+        partner: PartnerId,
+        protocol: &str,
+        patch: serde_json::Map<String, serde_json::Value>,
+        now_ms: Millis,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, StoreError>;
+    /// Outbox rows of a partner (all, or one visit order's), in delivery order.
+    async fn outbox(
+        &self,
+        partner: Option<PartnerId>,
+        order: Option<VisitOrderId>,
+    ) -> Result<Vec<OutboxRow>, StoreError>;
+    /// Messages kept by the built-in message sink (to a phone, about an order, or all), oldest first.
+    async fn messages(
+        &self,
+        phone: Option<&str>,
+        order: Option<VisitOrderId>,
+    ) -> Result<Vec<StoredMessage>, StoreError>;
 }

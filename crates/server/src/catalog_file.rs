@@ -75,6 +75,12 @@ struct VenueDoc {
     max_goods_per_item: Option<i64>,
     #[serde(default)]
     session: Vec<SessionDoc>,
+    #[serde(default)]
+    scenic: Option<boxoffice_core::scenic::ScenicSettings>,
+    #[serde(default)]
+    product: Vec<boxoffice_core::scenic::Product>,
+    #[serde(default)]
+    line: Vec<boxoffice_core::scenic::Line>,
 }
 
 #[derive(Deserialize)]
@@ -144,6 +150,8 @@ struct PartnerDoc {
     venues: Vec<String>,
     #[serde(default)]
     credential: Vec<Credential>,
+    #[serde(default)]
+    accounts: std::collections::BTreeMap<String, i64>,
 }
 
 /// A parsed, validated catalogue.
@@ -215,6 +223,7 @@ impl CatalogFile {
             {
                 return Err(invalid(format!("venue {}: negative goods price", v.code)));
             }
+            check_scenic(&v.code, &v.product, &v.line, v.scenic.as_ref())?;
             let venue = Venue {
                 id: 0,
                 code: v.code.clone(),
@@ -236,6 +245,9 @@ impl CatalogFile {
                 ticket_types: v.ticket_type,
                 goods: v.goods,
                 max_goods_per_item: v.max_goods_per_item.unwrap_or(10),
+                scenic: v.scenic,
+                products: v.product,
+                lines: v.line,
             };
             for s in v.session {
                 let ctx = format!("venue {} session {}", v.code, s.code);
@@ -299,6 +311,12 @@ impl CatalogFile {
         unique(doc.partner.iter().map(|p| p.code.clone()), "partner")?;
         let mut keys = HashSet::new();
         for p in doc.partner {
+            if p.accounts.values().any(|a| *a < 0) {
+                return Err(invalid(format!(
+                    "partner {}: negative opening balance",
+                    p.code
+                )));
+            }
             for c in &p.credential {
                 if !keys.insert((c.protocol.clone(), c.key.clone())) {
                     return Err(invalid(format!(
@@ -314,10 +332,80 @@ impl CatalogFile {
                 channel: p.channel,
                 venues: p.venues,
                 credentials: p.credential,
+                accounts: p.accounts,
             });
         }
         Ok(out)
     }
+}
+
+/// Checks a scenic area's products, lines and settings.
+fn check_scenic(
+    code: &str,
+    products: &[boxoffice_core::scenic::Product],
+    lines: &[boxoffice_core::scenic::Line],
+    scenic: Option<&boxoffice_core::scenic::ScenicSettings>,
+) -> Result<(), CatalogFileError> {
+    unique(
+        products.iter().map(|p| p.id.to_ascii_uppercase()),
+        &format!("venue {code} product"),
+    )?;
+    unique(
+        lines.iter().map(|l| l.code.clone()),
+        &format!("venue {code} line"),
+    )?;
+    for p in products {
+        let ctx = format!("venue {code} product {}", p.id);
+        if p.price < 0 || p.min_per_order < 1 || p.max_per_order < p.min_per_order {
+            return Err(invalid(format!("{ctx}: bad price or order limits")));
+        }
+        if p.daily_max.is_some_and(|m| m < 0) || p.per_id_daily_max < 0 {
+            return Err(invalid(format!("{ctx}: negative daily maximum")));
+        }
+        if let Some(l) = p
+            .lines
+            .iter()
+            .find(|l| !lines.iter().any(|x| &x.code == *l))
+        {
+            return Err(invalid(format!("{ctx}: unknown line {l}")));
+        }
+        if p.free.as_ref().is_some_and(|f| f.per < 1 || f.free < 0) {
+            return Err(invalid(format!("{ctx}: bad free scheme")));
+        }
+    }
+    for l in lines {
+        unique(
+            l.segments.iter().map(|s| s.index.to_string()),
+            &format!("venue {code} line {} segment", l.code),
+        )?;
+        for s in &l.segments {
+            let ok = |t: &str| chrono::NaiveTime::parse_from_str(t, "%H:%M").is_ok();
+            if s.index < 1 || !ok(&s.start) || !ok(&s.end) || s.capacity < 0 || s.desk_capacity < 0
+            {
+                return Err(invalid(format!(
+                    "venue {code} line {} segment {}: bad index, times (HH:MM) or capacity",
+                    l.code, s.index
+                )));
+            }
+        }
+    }
+    if let Some(s) = scenic {
+        if !(0..=2).contains(&s.remote_activation) || !(1..=3).contains(&s.gate_medium) {
+            return Err(invalid(format!(
+                "venue {code}: remote_activation must be 0–2 and gate_medium 1–3"
+            )));
+        }
+        if let Some(c) = s
+            .epay_channels
+            .iter()
+            .find(|c| !["01", "02", "03"].contains(&c.as_str()))
+        {
+            return Err(invalid(format!(
+                "venue {code}: unknown payment channel {c}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn unique(items: impl Iterator<Item = String>, what: &str) -> Result<(), CatalogFileError> {

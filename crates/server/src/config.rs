@@ -56,6 +56,30 @@ pub struct Config {
     /// Yueke cloud options.
     #[serde(default)]
     pub yueke: YuekeConfig,
+    /// 游宝星 options.
+    #[serde(default)]
+    pub ybx: YbxConfig,
+}
+
+/// 游宝星 e-ticket trading interface options.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YbxConfig {
+    /// GetProductsInventory quantities: `v4` (0 unlimited, -1 sold out) or `v3` (the reverse).
+    #[serde(default = "default_inventory_convention")]
+    pub inventory_quantity_convention: String,
+}
+
+impl Default for YbxConfig {
+    fn default() -> Self {
+        YbxConfig {
+            inventory_quantity_convention: default_inventory_convention(),
+        }
+    }
+}
+
+fn default_inventory_convention() -> String {
+    "v4".into()
 }
 
 /// Yueke cloud options.
@@ -127,7 +151,7 @@ fn default_synchronous() -> String {
     "NORMAL".into()
 }
 
-const SECTIONS: &[&str] = &["vista", "yueke"];
+const SECTIONS: &[&str] = &["vista", "yueke", "ybx"];
 
 /// Keys an environment variable may override: `BOXOFFICE_<KEY>` or `BOXOFFICE_<SECTION>_<KEY>`.
 /// Other `BOXOFFICE_*` variables (test settings, for instance) are not configuration.
@@ -145,6 +169,7 @@ const KEYS: &[&str] = &[
     "yueke_timestamp_window_seconds",
     "yueke_lock_minutes",
     "yueke_max_seats_per_lock",
+    "ybx_inventory_quantity_convention",
 ];
 
 impl Config {

@@ -13,6 +13,7 @@ use boxoffice_core::service::Settings;
 use boxoffice_core::Boxoffice;
 use boxoffice_store::{SqlStore, StoreOptions};
 use boxoffice_vista::{Vista, VistaOptions};
+use boxoffice_ybx::{Ybx, YbxOptions};
 use boxoffice_yueke::{Yueke, YuekeOptions};
 use catalog_file::CatalogFile;
 use config::Config;
@@ -95,10 +96,23 @@ impl App {
                 ..YuekeOptions::default()
             },
         );
+        let ybx = Ybx::new(
+            self.service.clone(),
+            YbxOptions {
+                inventory_v3: self
+                    .config
+                    .ybx
+                    .inventory_quantity_convention
+                    .eq_ignore_ascii_case("v3"),
+                agent_cache_ms: self.config.snapshot_ttl_ms,
+                ..YbxOptions::default()
+            },
+        );
         Router::new()
             .route("/healthz", get(|| async { "ok" }))
             .merge(boxoffice_vista::router(vista))
             .merge(boxoffice_yueke::router(yueke))
+            .merge(boxoffice_ybx::router(ybx))
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod conn;
 mod schema;
+mod visit;
 
 use async_trait::async_trait;
 use boxoffice_core::catalog::{Partner, PartnerId, SeatKey, Session, SessionId, Venue, VenueId};
@@ -15,9 +16,13 @@ use boxoffice_core::order::{
     Booking, BookingId, BookingState, ClientRef, Customer, Order, OrderId, OrderItem, OrderState,
     OrderTicket, Payment,
 };
+use boxoffice_core::scenic::{
+    AccountBalance, AccountMove, LedgerEntry, NewVisitOrder, OutboxRow, StoredMessage, VisitChange,
+    VisitOrder, VisitOrderId, VisitOutcome,
+};
 use boxoffice_core::store::{
     CancelOutcome, CollectOutcome, CompleteOutcome, HoldOutcome, NewBooking, NewHold, NewItems,
-    QuotaClaim, QuotaKey, RefundOutcome, SeatClaim, Store, StoreError,
+    QuotaClaim, QuotaKey, RefundOutcome, SeatClaim, Store, StoreError, VisitOrderRange,
 };
 use conn::{Conn, PgConn, Row, SqliteDb, Val};
 use rand::Rng;
@@ -182,14 +187,15 @@ impl SqlStore {
             .iter()
             .map(|r| r.int("version"))
             .collect::<Result<_, _>>()?;
-        let list = match self.dialect() {
-            Dialect::Sqlite => schema::SQLITE,
-            Dialect::Postgres => schema::POSTGRES,
+        let (list, id_column) = match self.dialect() {
+            Dialect::Sqlite => (schema::SQLITE, schema::SQLITE_ID),
+            Dialect::Postgres => (schema::POSTGRES, schema::POSTGRES_ID),
         };
         for (version, script) in list {
             if applied.contains(version) {
                 continue;
             }
+            let script = script.replace("{ID}", id_column);
             for stmt in script.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
                 tx.exec(stmt, &[]).await?;
             }
@@ -680,6 +686,16 @@ impl Store for SqlStore {
             let doc = serde_json::to_string(&p).map_err(corrupt)?;
             changed +=
                 usize::from(upsert_doc(&mut *tx, "partners", &p.code, None, &doc, now_ms).await?);
+            if !p.accounts.is_empty() {
+                let id = tx
+                    .one(
+                        "SELECT id FROM partners WHERE code = $1",
+                        &[(&p.code).into()],
+                    )
+                    .await?
+                    .int("id")?;
+                SqlStore::open_accounts(&mut *tx, id, &p.accounts, now_ms).await?;
+            }
         }
         tx.commit().await?;
         Ok(changed)
@@ -1265,6 +1281,130 @@ impl Store for SqlStore {
         sessions.sort_unstable();
         sessions.dedup();
         Ok(sessions)
+    }
+
+    async fn quota_usage(
+        &self,
+        venue: VenueId,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(QuotaKey, i64)>, StoreError> {
+        self.quota_usage_of(venue, from, to).await
+    }
+
+    async fn create_visit_order(&self, order: NewVisitOrder) -> Result<VisitOutcome, StoreError> {
+        self.create_visit(order).await
+    }
+
+    async fn change_visit_order(&self, change: VisitChange) -> Result<VisitOutcome, StoreError> {
+        self.change_visit(change).await
+    }
+
+    async fn visit_order(&self, id: VisitOrderId) -> Result<Option<VisitOrder>, StoreError> {
+        Ok(self
+            .visit_where("id = $1", &[id.into()])
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn visit_order_by_number(&self, number: &str) -> Result<Option<VisitOrder>, StoreError> {
+        Ok(self
+            .visit_where("number = $1", &[number.into()])
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn visit_order_by_ref(
+        &self,
+        partner: PartnerId,
+        external_ref: &str,
+    ) -> Result<Option<VisitOrder>, StoreError> {
+        Ok(self
+            .visit_where(
+                "partner_id = $1 AND external_ref = $2",
+                &[partner.into(), external_ref.into()],
+            )
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn visit_orders(
+        &self,
+        partner: PartnerId,
+        range: VisitOrderRange,
+    ) -> Result<Vec<VisitOrder>, StoreError> {
+        self.visit_range(partner, range).await
+    }
+
+    async fn due_visit_orders(
+        &self,
+        now_ms: Millis,
+        limit: i64,
+    ) -> Result<Vec<VisitOrder>, StoreError> {
+        self.visit_where(
+            "expires_ms IS NOT NULL AND expires_ms <= $1 ORDER BY expires_ms, id LIMIT $2",
+            &[now_ms.into(), limit.into()],
+        )
+        .await
+    }
+
+    async fn accounts(&self, partner: PartnerId) -> Result<Vec<AccountBalance>, StoreError> {
+        self.accounts_of(partner).await
+    }
+
+    async fn move_account(
+        &self,
+        partner: PartnerId,
+        change: AccountMove,
+        actor: &str,
+        now_ms: Millis,
+    ) -> Result<Option<LedgerEntry>, StoreError> {
+        self.move_account_of(partner, change, actor, now_ms).await
+    }
+
+    async fn ledger(
+        &self,
+        partner: PartnerId,
+        account: Option<&str>,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
+        self.ledger_of(partner, account).await
+    }
+
+    async fn partner_settings(
+        &self,
+        partner: PartnerId,
+        protocol: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
+        self.settings_of(partner, protocol).await
+    }
+
+    async fn update_partner_settings(
+        &self,
+        partner: PartnerId,
+        protocol: &str,
+        patch: serde_json::Map<String, serde_json::Value>,
+        now_ms: Millis,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
+        self.update_settings(partner, protocol, patch, now_ms).await
+    }
+
+    async fn outbox(
+        &self,
+        partner: Option<PartnerId>,
+        order: Option<VisitOrderId>,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        self.outbox_of(partner, order).await
+    }
+
+    async fn messages(
+        &self,
+        phone: Option<&str>,
+        order: Option<VisitOrderId>,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        self.messages_of(phone, order).await
     }
 }
 

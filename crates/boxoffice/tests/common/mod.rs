@@ -2,6 +2,8 @@
 //! that speaks Vista with the demo partner's token.
 #![allow(dead_code, unused_imports)]
 
+pub mod ybx;
+
 pub use boxoffice_server::testing::{TestServer, TestStore};
 use serde_json::Value;
 

@@ -1,0 +1,326 @@
+//! `/ybx/<Page>.aspx` and `/ybx/POST/<Page>.aspx`: parses the parameters (query string and form
+//! body, names case-insensitive, first occurrence wins), authenticates the agent in the
+//! documented order (catalogue §2.8) and dispatches on the page name.
+
+use crate::agent::Agent;
+use crate::codes;
+use crate::xml::Answer;
+use crate::{booking, products, query, Ybx};
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use boxoffice_core::catalog::{Venue, VenueKind};
+use boxoffice_core::store::StoreError;
+use std::sync::Arc;
+
+/// Every page this front end serves, by wire name.
+pub const PAGES: &[&str] = &[
+    "GetProducts.aspx",
+    "GetProductsInventory.aspx",
+    "QueryPruductStatus.aspx",
+    "GetProviderConfig.aspx",
+    "GetAgentParameters.aspx",
+    "GetServiceItem.aspx",
+    "GetTimeSegment.aspx",
+    "OrderProducts.aspx",
+    "OrderAndPayWithYDJ.aspx",
+    "OrderAndPayWithFK.aspx",
+    "CancelOrder.aspx",
+    "QueryOrder.aspx",
+    "QueryOrdersList.aspx",
+    "QueryOrderPageListCount.aspx",
+    "GetProductsIdentity.aspx",
+];
+
+/// The parameters of a request: names lower-cased, values URL-decoded, first occurrence kept.
+#[derive(Debug, Default, Clone)]
+pub struct Params {
+    list: Vec<(String, String)>,
+}
+
+impl Params {
+    /// Parses query string and body (the body's parameters first, so they win).
+    pub fn parse(query: &str, body: &str) -> Params {
+        let mut list: Vec<(String, String)> = Vec::new();
+        for raw in [body, query] {
+            for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
+                let k = k.trim().to_ascii_lowercase();
+                if k.is_empty() || list.iter().any(|(n, _)| *n == k) {
+                    continue;
+                }
+                list.push((k, v.into_owned()));
+            }
+        }
+        Params { list }
+    }
+    /// A parameter's value (`name` in lower case).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.list
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    /// A parameter's trimmed value, empty when absent.
+    pub fn text(&self, name: &str) -> &str {
+        self.get(name).map(str::trim).unwrap_or("")
+    }
+    /// Whether a parameter is present and not blank.
+    pub fn has(&self, name: &str) -> bool {
+        !self.text(name).is_empty()
+    }
+    fn pairs(&self, repair_plus: bool) -> Vec<(String, String)> {
+        self.list
+            .iter()
+            .map(|(k, v)| {
+                let v = if repair_plus {
+                    v.replace(' ', "+")
+                } else {
+                    v.clone()
+                };
+                (k.clone(), v)
+            })
+            .collect()
+    }
+}
+
+/// Which codes a page answers the authentication failures with.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthCodes {
+    /// Missing `user`, `password` or `sign`.
+    pub missing: (i64, &'static str),
+    /// Unknown user.
+    pub unknown: (i64, &'static str),
+    /// Disabled account.
+    pub disabled: (i64, &'static str),
+}
+
+/// Pages without the -19xx/-22xx codes.
+pub const AUTH_PLAIN: AuthCodes = AuthCodes {
+    missing: (-1, codes::BAD_CREDENTIALS),
+    unknown: (-1, codes::NO_ACCOUNT),
+    disabled: (-1, codes::NO_ACCOUNT),
+};
+
+/// Pages with `-1901 参数错误。`, `-2201 当前用户不存在。`, `-2202 当前账户已禁用。`.
+pub const AUTH_A: AuthCodes = AuthCodes {
+    missing: (-1901, codes::PARAM_ERROR_DOT),
+    unknown: (-2201, codes::USER_UNKNOWN_DOT),
+    disabled: (-2202, codes::ACCOUNT_DISABLED_DOT),
+};
+
+/// GetProviderConfig and GetTimeSegment, whose texts end differently.
+pub const AUTH_A_BARE: AuthCodes = AuthCodes {
+    missing: (-1901, codes::PARAM_ERROR),
+    unknown: (-2201, codes::USER_UNKNOWN_COMMA),
+    disabled: (-2202, codes::ACCOUNT_DISABLED),
+};
+
+/// OrderProducts: `-1501 参数错误` for missing fields.
+pub const AUTH_ORDER: AuthCodes = AuthCodes {
+    missing: (-1501, codes::PARAM_ERROR),
+    unknown: (-1, codes::NO_ACCOUNT),
+    disabled: (-1, codes::NO_ACCOUNT),
+};
+
+/// An authenticated request.
+pub struct Ctx {
+    /// The front end.
+    pub ybx: Arc<Ybx>,
+    /// The caller.
+    pub agent: Agent,
+    /// Its supplier (a scenic area).
+    pub venue: Arc<Venue>,
+    /// Parameters.
+    pub params: Params,
+    /// Now (ms).
+    pub now_ms: i64,
+}
+
+impl Ctx {
+    /// Decrypts an encrypted field; `Ok(None)` when absent or empty, `Err` with the answer when
+    /// it does not decrypt.
+    pub fn decrypt(&self, name: &str) -> Result<Option<String>, Answer> {
+        let v = self.params.text(name);
+        if v.is_empty() {
+            return Ok(None);
+        }
+        crate::crypto::triple_des_decrypt(v, self.agent.field_key())
+            .map(Some)
+            .map_err(|_| Answer::err(-1, codes::UNDECRYPTABLE))
+    }
+    /// The venue-local date-time now.
+    pub fn local_now(&self) -> chrono::NaiveDateTime {
+        boxoffice_core::clock::local(
+            boxoffice_core::clock::from_millis(self.now_ms),
+            self.ybx.svc.settings().offset,
+        )
+    }
+    /// Today at the venue (calendar date: scenic days run midnight to midnight).
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.local_now().date()
+    }
+}
+
+/// An internal failure as the documented `-1 调用失败，失败原因：…` (no database details).
+pub fn failure(e: &StoreError) -> Answer {
+    tracing::error!(error = %e, "ybx page failed");
+    Answer::err(
+        -1,
+        format!("{}{}", codes::CALL_FAILED, codes::STORAGE_FAILED),
+    )
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "").into_response()
+}
+
+/// The page handler behind both routes.
+pub async fn page(
+    State(ybx): State<Arc<Ybx>>,
+    Path(path): Path<String>,
+    RawQuery(query): RawQuery,
+    body: Body,
+) -> Response {
+    let name = match path.split_once('/') {
+        Some((post, rest)) if post.eq_ignore_ascii_case("post") => rest,
+        Some(_) => return not_found(),
+        None => path.as_str(),
+    };
+    let Some(page) = PAGES.iter().find(|p| p.eq_ignore_ascii_case(name)) else {
+        return not_found();
+    };
+    let auth = auth_codes(page);
+    let body = match axum::body::to_bytes(body, ybx.opts.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => return Answer::err(auth.missing.0, auth.missing.1).response(None),
+    };
+    let body = String::from_utf8_lossy(&body);
+    let params = Params::parse(query.as_deref().unwrap_or(""), &body);
+    let (answer, key) = handle(ybx, page, auth, params).await;
+    answer.response(key.as_deref())
+}
+
+fn auth_codes(page: &str) -> AuthCodes {
+    match page.trim_end_matches(".aspx") {
+        "GetProviderConfig" | "GetAgentParameters" | "GetTimeSegment" => AUTH_A_BARE,
+        "OrderProducts" => AUTH_ORDER,
+        "CancelOrder" | "QueryOrder" | "QueryOrdersList" | "QueryOrderPageListCount" => AUTH_A,
+        _ => AUTH_PLAIN,
+    }
+}
+
+/// Authenticates and runs a page; returns the answer and the key that signs it.
+async fn handle(
+    ybx: Arc<Ybx>,
+    page: &str,
+    auth: AuthCodes,
+    params: Params,
+) -> (Answer, Option<String>) {
+    let (user, password, sign) = (
+        params.text("user"),
+        params.text("password"),
+        params.text("sign"),
+    );
+    if user.is_empty() || password.is_empty() || sign.is_empty() {
+        return (Answer::err(auth.missing.0, auth.missing.1), None);
+    }
+    let agent = match ybx
+        .agents
+        .find(&ybx.svc, user, ybx.opts.agent_cache_ms)
+        .await
+    {
+        Ok(Some(a)) => a,
+        Ok(None) => return (Answer::err(auth.unknown.0, auth.unknown.1), None),
+        Err(e) => return (failure(&e), None),
+    };
+    let key = Some(agent.data_key.clone());
+    if !agent.enabled {
+        return (Answer::err(auth.disabled.0, auth.disabled.1), key);
+    }
+    let password_ok =
+        crate::crypto::triple_des_decrypt(password, agent.field_key()).is_ok_and(|p| {
+            !agent.login_md5.is_empty() && p.trim().eq_ignore_ascii_case(&agent.login_md5)
+        });
+    if !password_ok {
+        return (Answer::err(-1, codes::BAD_CREDENTIALS), key);
+    }
+    if !signature_ok(&params, &agent) {
+        return (Answer::err(-1, codes::BAD_SIGN), key);
+    }
+    let catalog = ybx.svc.catalog();
+    let venue = match agent.partner.venues.as_slice() {
+        [code] => catalog.venue(code).cloned(),
+        _ => None,
+    };
+    let Some(venue) = venue else {
+        let answer =
+            if page.starts_with("GetProviderConfig") || page.starts_with("GetAgentParameters") {
+                Answer::err(-2341, codes::PROVIDER_CONFIG_MISSING)
+            } else {
+                Answer::err(-1, codes::OTHER_ERROR)
+            };
+        return (answer, key);
+    };
+    if venue.kind == VenueKind::Theatre {
+        return (Answer::err(-1, codes::THEATER_MODE), key);
+    }
+    let cx = Ctx {
+        now_ms: ybx.svc.now_ms(),
+        ybx,
+        agent,
+        venue,
+        params,
+    };
+    let answer = dispatch(&cx, page).await;
+    (answer, key)
+}
+
+fn signature_ok(params: &Params, agent: &Agent) -> bool {
+    let given = params.text("sign");
+    if !params.text("sign_type").is_empty() && !params.text("sign_type").eq_ignore_ascii_case("MD5")
+    {
+        return false;
+    }
+    let charset = params.text("input_charset");
+    if !charset.is_empty() && !charset.eq_ignore_ascii_case("UTF-8") {
+        return false;
+    }
+    let index = params.text("sign_key_index");
+    if !index.is_empty() && index != "1" {
+        return false;
+    }
+    if !agent.sign_strict {
+        return true;
+    }
+    [false, true].into_iter().any(|repair| {
+        let pairs = params.pairs(repair);
+        let all: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        crate::crypto::verify(&all, &agent.data_key, given)
+    })
+}
+
+async fn dispatch(cx: &Ctx, page: &str) -> Answer {
+    match page {
+        "GetProducts.aspx" => products::get_products(cx).await,
+        "GetProductsInventory.aspx" => products::get_products_inventory(cx).await,
+        "QueryPruductStatus.aspx" => Answer::err(-1, codes::SUSPENDED),
+        "GetProviderConfig.aspx" | "GetAgentParameters.aspx" => {
+            products::get_provider_config(cx).await
+        }
+        "GetServiceItem.aspx" => products::get_service_item(cx).await,
+        "GetTimeSegment.aspx" => products::get_time_segment(cx).await,
+        "OrderProducts.aspx" => booking::order_products(cx).await,
+        "OrderAndPayWithYDJ.aspx" => booking::order_and_pay(cx, booking::Account::Deposit).await,
+        "OrderAndPayWithFK.aspx" => booking::order_and_pay(cx, booking::Account::Rebate).await,
+        "CancelOrder.aspx" => booking::cancel_order(cx).await,
+        "QueryOrder.aspx" => query::query_order(cx).await,
+        "QueryOrdersList.aspx" => query::query_orders_list(cx, false).await,
+        "QueryOrderPageListCount.aspx" => query::query_orders_list(cx, true).await,
+        "GetProductsIdentity.aspx" => query::get_products_identity(cx).await,
+        _ => Answer::err(-1, codes::OTHER_ERROR),
+    }
+}
