@@ -171,7 +171,11 @@ fn two_venues() -> Agent {
 }
 
 async fn with_extra(server: &TestServer) {
-    server.app.apply_catalog(EXTRA).await.expect("extra catalogue");
+    server
+        .app
+        .apply_catalog(EXTRA)
+        .await
+        .expect("extra catalogue");
 }
 
 fn venue(server: &TestServer, code: &str) -> Arc<Venue> {
@@ -223,7 +227,11 @@ fn expect_err(r: &XmlReply, code: i64, msg: &str, key: Option<&str>) {
         Some(k) => assert!(r.signed_by(k), "sign: {}", r.text),
         None => assert_eq!(r.tag("sign").as_deref(), Some(""), "{}", r.text),
     }
-    assert!(r.text.ends_with("</sign></root>"), "payload on error: {}", r.text);
+    assert!(
+        r.text.ends_with("</sign></root>"),
+        "payload on error: {}",
+        r.text
+    );
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -248,7 +256,14 @@ fn product_item(
 }
 
 /// A demo product as GetProducts lists it (virtual, 张, no validity window, mode A, 1/1 days).
-fn demo_item(id: &str, name: &str, price: &str, cond: &str, limits: (i64, i64, i64), real: bool) -> String {
+fn demo_item(
+    id: &str,
+    name: &str,
+    price: &str,
+    cond: &str,
+    limits: (i64, i64, i64),
+    real: bool,
+) -> String {
     product_item(
         id,
         name,
@@ -266,7 +281,14 @@ fn demo_item(id: &str, name: &str, price: &str, cond: &str, limits: (i64, i64, i
 
 fn demo_products() -> String {
     [
-        demo_item(ADULT, "成人票", "120.00", "1.2 米以上游客", (1, 50, 0), false),
+        demo_item(
+            ADULT,
+            "成人票",
+            "120.00",
+            "1.2 米以上游客",
+            (1, 50, 0),
+            false,
+        ),
         demo_item(
             REAL_NAME,
             "实名票",
@@ -304,7 +326,13 @@ async fn get_products_lists_the_demo_catalogue_exactly() {
     assert_eq!(r.text, expected);
     assert!(r.signed_by(KEY));
     // POST, mixed-case name and the line of every product: the same answer.
-    let p = post(&server.url, &demo, "getproducts.ASPX", &[("ServiceCode", "01")]).await;
+    let p = post(
+        &server.url,
+        &demo,
+        "getproducts.ASPX",
+        &[("ServiceCode", "01")],
+    )
+    .await;
     assert_eq!(p.text, expected);
     server.stop().await;
 }
@@ -319,7 +347,13 @@ async fn get_products_follows_agent_rights_validity_and_line() {
     assert!(r.signed_by(KEY2));
     assert_eq!(r.tags("productid"), vec![ADULT, UNLIMITED]);
     // An unknown line of a segmented supplier: nothing in the intersection.
-    let r = call(&server.url, &Agent::demo(), "GetProducts.aspx", &[("ServiceCode", "02")]).await;
+    let r = call(
+        &server.url,
+        &Agent::demo(),
+        "GetProducts.aspx",
+        &[("ServiceCode", "02")],
+    )
+    .await;
     expect_err(&r, -1, codes::NO_PRODUCTS, Some(KEY));
     // An agent without products.
     let none = no_products();
@@ -364,7 +398,13 @@ async fn get_products_follows_agent_rights_validity_and_line() {
     );
     let r = call(&server.url, &a, "GetProducts.aspx", &[]).await;
     assert_eq!(r.text, expected);
-    let r = call(&server.url, &a, "GetProducts.aspx", &[("ServiceCode", "99")]).await;
+    let r = call(
+        &server.url,
+        &a,
+        "GetProducts.aspx",
+        &[("ServiceCode", "99")],
+    )
+    .await;
     assert_eq!(r.text, expected);
     // The day after its last valid date the full product is no longer listed.
     server.clock.advance(chrono::Duration::days(1));
@@ -462,7 +502,11 @@ async fn inventory_reports_remaining_day_quotas_v4() {
         &server.url,
         &demo,
         "GetProductsInventory.aspx",
-        &[("ProductID", ADULT), ("StartDate", "20261122"), ("EndDate", "20261123")],
+        &[
+            ("ProductID", ADULT),
+            ("StartDate", "20261122"),
+            ("EndDate", "20261123"),
+        ],
     )
     .await;
     let item = |id: &str, name: &str, date: &str, q: i64| {
@@ -490,19 +534,35 @@ async fn inventory_reports_remaining_day_quotas_v4() {
     assert_eq!(r.code(), 0, "{}", r.text);
     let ids = r.tags("productid");
     assert_eq!(ids.len(), 40);
-    for (i, id) in [ADULT, REAL_NAME, GROUP, UNLIMITED, NO_MAX].iter().enumerate() {
+    for (i, id) in [ADULT, REAL_NAME, GROUP, UNLIMITED, NO_MAX]
+        .iter()
+        .enumerate()
+    {
         assert!(ids[i * 8..i * 8 + 8].iter().all(|x| x == id), "{ids:?}");
     }
     let dates = r.tags("date");
-    assert_eq!(dates[..8], ["20261122", "20261123", "20261124", "20261125", "20261126", "20261127", "20261128", "20261129"]);
-    let q: Vec<i64> = r.tags("quantity").iter().map(|q| q.parse().expect("int")).collect();
+    assert_eq!(
+        dates[..8],
+        [
+            "20261122", "20261123", "20261124", "20261125", "20261126", "20261127", "20261128",
+            "20261129"
+        ]
+    );
+    let q: Vec<i64> = r
+        .tags("quantity")
+        .iter()
+        .map(|q| q.parse().expect("int"))
+        .collect();
     // Adult: min(product, supplier); sold out when either is exhausted.
     assert_eq!(q[0..8], [380, 100, -1, -1, 500, 500, 500, 500]);
     // Real-name: its own day quota of 200.
     assert_eq!(q[8..16], [200, 100, 200, -1, 200, 200, 200, 200]);
     // Group, unlimited and "no maximum set": only the supplier's day max applies.
     for p in 2..5 {
-        assert_eq!(q[p * 8..p * 8 + 8], [2000, 100, 2000, -1, 2000, 2000, 2000, 2000]);
+        assert_eq!(
+            q[p * 8..p * 8 + 8],
+            [2000, 100, 2000, -1, 2000, 2000, 2000, 2000]
+        );
     }
 
     // ProductID compared case-insensitively, narrowed by a matching line.
@@ -511,7 +571,12 @@ async fn inventory_reports_remaining_day_quotas_v4() {
         &server.url,
         &demo,
         "GetProductsInventory.aspx",
-        &[("ProductID", &lower), ("ServiceCode", "01"), ("StartDate", "20261122"), ("EndDate", "20261122")],
+        &[
+            ("ProductID", &lower),
+            ("ServiceCode", "01"),
+            ("StartDate", "20261122"),
+            ("EndDate", "20261122"),
+        ],
     )
     .await;
     assert_eq!(r.tags("quantity"), vec!["380"]);
@@ -529,7 +594,17 @@ async fn inventory_reports_remaining_day_quotas_v4() {
     .await;
     assert_eq!(r.code(), 0, "{}", r.text);
     assert!(r.signed_by(&a.key));
-    assert_eq!(r.tags("productid"), vec!["JQ02-FULL", "JQ02-FULL", "JQ02-FREE", "JQ02-FREE", "JQ02-QUOTA", "JQ02-QUOTA"]);
+    assert_eq!(
+        r.tags("productid"),
+        vec![
+            "JQ02-FULL",
+            "JQ02-FULL",
+            "JQ02-FREE",
+            "JQ02-FREE",
+            "JQ02-QUOTA",
+            "JQ02-QUOTA"
+        ]
+    );
     // The full product is valid until 2026-11-22 but effective only outside December: on sale
     // the 22nd (unlimited), not the 23rd.
     assert_eq!(r.tags("quantity"), vec!["0", "-1", "0", "0", "-1", "10"]);
@@ -553,16 +628,58 @@ async fn inventory_error_codes_v4() {
         let r = call(&server.url, &demo, page, &params).await;
         expect_err(&r, -1, codes::INVENTORY_FORMAT, Some(KEY));
     }
-    let r = call(&server.url, &demo, page, &[("StartDate", "20261123"), ("EndDate", "20261122")]).await;
+    let r = call(
+        &server.url,
+        &demo,
+        page,
+        &[("StartDate", "20261123"), ("EndDate", "20261122")],
+    )
+    .await;
     expect_err(&r, -1, codes::INVENTORY_ORDER, Some(KEY));
-    let r = call(&server.url, &demo, page, &[("StartDate", "20261122"), ("EndDate", "20261130")]).await;
+    let r = call(
+        &server.url,
+        &demo,
+        page,
+        &[("StartDate", "20261122"), ("EndDate", "20261130")],
+    )
+    .await;
     expect_err(&r, -1, codes::INVENTORY_SPAN, Some(KEY));
     // A product the agent may not sell, an unknown product, an empty line intersection.
-    let r = call(&server.url, &Agent::demo2(), page, &[("ProductID", GROUP), ("StartDate", "20261122"), ("EndDate", "20261122")]).await;
+    let r = call(
+        &server.url,
+        &Agent::demo2(),
+        page,
+        &[
+            ("ProductID", GROUP),
+            ("StartDate", "20261122"),
+            ("EndDate", "20261122"),
+        ],
+    )
+    .await;
     expect_err(&r, -1, codes::NO_PRODUCTS, Some(KEY2));
-    let r = call(&server.url, &demo, page, &[("ProductID", "NO-SUCH"), ("StartDate", "20261122"), ("EndDate", "20261122")]).await;
+    let r = call(
+        &server.url,
+        &demo,
+        page,
+        &[
+            ("ProductID", "NO-SUCH"),
+            ("StartDate", "20261122"),
+            ("EndDate", "20261122"),
+        ],
+    )
+    .await;
     expect_err(&r, -1, codes::NO_PRODUCTS, Some(KEY));
-    let r = call(&server.url, &demo, page, &[("ServiceCode", "02"), ("StartDate", "20261122"), ("EndDate", "20261122")]).await;
+    let r = call(
+        &server.url,
+        &demo,
+        page,
+        &[
+            ("ServiceCode", "02"),
+            ("StartDate", "20261122"),
+            ("EndDate", "20261122"),
+        ],
+    )
+    .await;
     expect_err(&r, -1, codes::NO_PRODUCTS, Some(KEY));
     server.stop().await;
 }
@@ -579,20 +696,58 @@ async fn inventory_v3_convention_swaps_values_and_codes() {
     claim(&server, ADULT, "2026-11-23", 0, 500).await;
     claim(&server, ADULT, "2026-11-24", 0, 1).await;
     let demo = Agent::demo();
-    let r = call(&server.url, &demo, page, &[("ProductID", ADULT), ("StartDate", "20261123"), ("EndDate", "20261124")]).await;
+    let r = call(
+        &server.url,
+        &demo,
+        page,
+        &[
+            ("ProductID", ADULT),
+            ("StartDate", "20261123"),
+            ("EndDate", "20261124"),
+        ],
+    )
+    .await;
     assert_eq!(r.code(), 0, "{}", r.text);
     assert!(r.signed_by(KEY));
     assert_eq!(r.tags("quantity"), vec!["0", "499"]);
     // Unlimited is -1, not on sale is 0.
     let a = jq02();
-    let r = call(&server.url, &a, page, &[("StartDate", "20261122"), ("EndDate", "20261122")]).await;
+    let r = call(
+        &server.url,
+        &a,
+        page,
+        &[("StartDate", "20261122"), ("EndDate", "20261122")],
+    )
+    .await;
     assert_eq!(r.tags("quantity"), vec!["-1", "-1", "0"]);
     // The [B] codes.
-    let r = call(&server.url, &Agent::demo2(), page, &[("ProductID", GROUP), ("StartDate", "20261122"), ("EndDate", "20261122")]).await;
+    let r = call(
+        &server.url,
+        &Agent::demo2(),
+        page,
+        &[
+            ("ProductID", GROUP),
+            ("StartDate", "20261122"),
+            ("EndDate", "20261122"),
+        ],
+    )
+    .await;
     expect_err(&r, -2, codes::V3_NO_PERMIT, Some(KEY2));
-    let r = call(&server.url, &demo, page, &[("StartDate", "20261122"), ("EndDate", "20261130")]).await;
+    let r = call(
+        &server.url,
+        &demo,
+        page,
+        &[("StartDate", "20261122"), ("EndDate", "20261130")],
+    )
+    .await;
     expect_err(&r, -3, codes::V3_SPAN, Some(KEY));
-    let r = call(&server.url, &demo, page, &[("StartDate", "20261123"), ("EndDate", "20261122")]).await;
+    let r = call(
+        &server.url,
+        &demo,
+        page,
+        &[("StartDate", "20261123"), ("EndDate", "20261122")],
+    )
+    .await;
     expect_err(&r, -4, codes::V3_ORDER, Some(KEY));
     let r = call(&server.url, &demo, page, &[("StartDate", "20261122")]).await;
     expect_err(&r, -1, codes::INVENTORY_FORMAT, Some(KEY));
@@ -692,7 +847,12 @@ async fn provider_config_fee_rules_switches_and_errors() {
     v.scenic.as_mut().expect("scenic").fees_enabled = false;
     replace_venue(&server, v.clone()).await;
     let r = call(&server.url, &Agent::demo(), "GetProviderConfig.aspx", &[]).await;
-    assert!(r.text.contains("<feemode>0</feemode><feeitems></feeitems><activateable>"), "{}", r.text);
+    assert!(
+        r.text
+            .contains("<feemode>0</feemode><feeitems></feeitems><activateable>"),
+        "{}",
+        r.text
+    );
 
     // A bad activation setting (only reachable by writing the store directly).
     v.scenic.as_mut().expect("scenic").remote_activation = 3;
@@ -747,7 +907,13 @@ async fn service_items_of_the_supplier_and_of_a_product() {
     let r = call(&server.url, &demo, page, &[]).await;
     assert_eq!(r.tags("ServiceCode"), vec!["01", "02"]);
     assert_eq!(r.tags("ServiceName"), vec!["主游览线", "夜游线"]);
-    let r = call(&server.url, &demo, page, &[("productid", &ADULT.to_ascii_lowercase())]).await;
+    let r = call(
+        &server.url,
+        &demo,
+        page,
+        &[("productid", &ADULT.to_ascii_lowercase())],
+    )
+    .await;
     assert_eq!(
         r.text,
         format!("{HEAD_OK}<Item><ServiceCode>01</ServiceCode><ServiceName>主游览线</ServiceName></Item></root>")
@@ -755,7 +921,13 @@ async fn service_items_of_the_supplier_and_of_a_product() {
     let r = call(&server.url, &demo, page, &[("ProductID", "night")]).await;
     assert_eq!(r.tags("ServiceCode"), vec!["01", "02"]);
     // With ServiceCode: GetProducts narrows to the line.
-    let r = call(&server.url, &demo, "GetProducts.aspx", &[("ServiceCode", "02")]).await;
+    let r = call(
+        &server.url,
+        &demo,
+        "GetProducts.aspx",
+        &[("ServiceCode", "02")],
+    )
+    .await;
     assert_eq!(r.tags("productid"), vec!["NIGHT"]);
 
     for (agent, key, product) in [
@@ -793,7 +965,14 @@ async fn service_items_need_a_line() {
 // GetTimeSegment (4.2.40)
 // ---------------------------------------------------------------------------------------------
 
-fn segment_item(date: &str, index: i32, start: &str, end: &str, capacity: i64, used: i64) -> String {
+fn segment_item(
+    date: &str,
+    index: i32,
+    start: &str,
+    end: &str,
+    capacity: i64,
+    used: i64,
+) -> String {
     format!(
         "<Item><ServiceCode>01</ServiceCode><ServiceName>主游览线</ServiceName><Date>{date}</Date><TimeSpanIndex>{index}</TimeSpanIndex><StartTime>{start}</StartTime><EndTime>{end}</EndTime><TotalCapacity>400</TotalCapacity><Capacity>{capacity}</Capacity><UsedCount>{used}</UsedCount></Item>"
     )
@@ -821,7 +1000,10 @@ async fn time_segments_report_capacity_and_use() {
         ]
         .concat()
     };
-    assert_eq!(r.text, format!("{HEAD_OK}{}</root>", day("20261122", [0, 37, 0, 0])));
+    assert_eq!(
+        r.text,
+        format!("{HEAD_OK}{}</root>", day("20261122", [0, 37, 0, 0]))
+    );
     assert!(r.signed_by(KEY));
 
     // Both dates, with the line and the internet resource type named.
@@ -829,19 +1011,44 @@ async fn time_segments_report_capacity_and_use() {
         &server.url,
         &demo,
         page,
-        &[("startdate", "20261122"), ("enddate", "20261123"), ("servicecode", "01"), ("resourcetype", "2")],
+        &[
+            ("startdate", "20261122"),
+            ("enddate", "20261123"),
+            ("servicecode", "01"),
+            ("resourcetype", "2"),
+        ],
     )
     .await;
     assert_eq!(
         r.text,
-        format!("{HEAD_OK}{}{}</root>", day("20261122", [0, 37, 0, 0]), day("20261123", [0, 0, 0, 300]))
+        format!(
+            "{HEAD_OK}{}{}</root>",
+            day("20261122", [0, 37, 0, 0]),
+            day("20261123", [0, 0, 0, 300])
+        )
     );
     // An unknown resource type counts as 2.
-    let r2 = call(&server.url, &demo, page, &[("StartDate", "20261122"), ("EndDate", "20261123"), ("resourcetype", "7")]).await;
+    let r2 = call(
+        &server.url,
+        &demo,
+        page,
+        &[
+            ("StartDate", "20261122"),
+            ("EndDate", "20261123"),
+            ("resourcetype", "7"),
+        ],
+    )
+    .await;
     assert_eq!(r2.text, r.text);
 
     // The desk's share: desk capacity, nothing used.
-    let r = call(&server.url, &demo, page, &[("startdate", "20261123"), ("resourcetype", "1")]).await;
+    let r = call(
+        &server.url,
+        &demo,
+        page,
+        &[("startdate", "20261123"), ("resourcetype", "1")],
+    )
+    .await;
     assert_eq!(r.tags("Date"), vec!["20261123"; 4]);
     assert_eq!(r.tags("Capacity"), vec!["100"; 4]);
     assert_eq!(r.tags("TotalCapacity"), vec!["400"; 4]);
@@ -852,8 +1059,14 @@ async fn time_segments_report_capacity_and_use() {
     assert_eq!(r.code(), 0, "{}", r.text);
     let dates = r.tags("Date");
     assert_eq!(dates.len(), 32);
-    assert_eq!((dates[0].as_str(), dates[31].as_str()), ("20261122", "20261129"));
-    assert_eq!(r.tags("TimeSpanIndex")[..8], ["1", "2", "3", "4", "1", "2", "3", "4"]);
+    assert_eq!(
+        (dates[0].as_str(), dates[31].as_str()),
+        ("20261122", "20261129")
+    );
+    assert_eq!(
+        r.tags("TimeSpanIndex")[..8],
+        ["1", "2", "3", "4", "1", "2", "3", "4"]
+    );
     // Past dates can be read too.
     let r = call(&server.url, &demo, page, &[("startdate", "20261101")]).await;
     assert_eq!(r.tags("Date"), vec!["20261101"; 4]);
@@ -874,7 +1087,13 @@ async fn time_segment_error_codes() {
         let r = call(&server.url, &demo, page, &params).await;
         expect_err(&r, -1901, codes::PARAM_ERROR, Some(KEY));
     }
-    let r = call(&server.url, &demo, page, &[("startdate", "20261122"), ("enddate", "20261130")]).await;
+    let r = call(
+        &server.url,
+        &demo,
+        page,
+        &[("startdate", "20261122"), ("enddate", "20261130")],
+    )
+    .await;
     expect_err(&r, -2351, codes::SEGMENT_SPAN, Some(KEY));
     let r = call(&server.url, &demo, page, &[("enddate", "20261130")]).await;
     expect_err(&r, -2351, codes::SEGMENT_SPAN, Some(KEY));
@@ -898,5 +1117,37 @@ async fn time_segment_error_codes() {
     replace_venue(&server, v).await;
     let r = call(&server.url, &demo, page, &[]).await;
     expect_err(&r, -2352, codes::SEGMENT_NONE, Some(KEY));
+    server.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage failures (PostgreSQL only: closing the pool is how a test breaks the database)
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn storage_failures_name_no_database_details() {
+    if TestStore::from_env() != TestStore::Postgres {
+        return;
+    }
+    let server = TestServer::start().await;
+    let demo = Agent::demo();
+    // The first call caches the agent's runtime settings, so the next ones reach the page.
+    let r = call(&server.url, &demo, "GetProducts.aspx", &[]).await;
+    assert_eq!(r.code(), 0, "{}", r.text);
+    server.app.store.close().await;
+    let failed = format!("{}{}", codes::CALL_FAILED, codes::STORAGE_FAILED);
+    let r = call(
+        &server.url,
+        &demo,
+        "GetProductsInventory.aspx",
+        &[("StartDate", "20261122"), ("EndDate", "20261122")],
+    )
+    .await;
+    expect_err(&r, -1, &failed, Some(KEY));
+    let r = call(&server.url, &demo, "GetTimeSegment.aspx", &[]).await;
+    expect_err(&r, -1, &failed, Some(KEY));
+    // Pages that read only the catalogue still answer.
+    let r = call(&server.url, &demo, "GetServiceItem.aspx", &[]).await;
+    assert_eq!(r.code(), 0, "{}", r.text);
     server.stop().await;
 }

@@ -179,7 +179,12 @@ fn assert_well_formed(text: &str) {
 
 /// Books `product` × `qty` for 2026-11-23 in segment 1 through OrderProducts; returns the order
 /// number.
-async fn book(server: &TestServer, agent: &Agent, order_list: &str, extra: &[(&str, &str)]) -> String {
+async fn book(
+    server: &TestServer,
+    agent: &Agent,
+    order_list: &str,
+    extra: &[(&str, &str)],
+) -> String {
     let mobile = agent.enc("13812345678");
     let id = agent.enc(&id_card("43010419900101123"));
     let date = agent.enc("20261123");
@@ -275,13 +280,7 @@ async fn seed(
     tweak: impl FnOnce(&mut NewVisitOrder),
 ) -> VisitOrder {
     static KEY: AtomicU64 = AtomicU64::new(1);
-    let venue = server
-        .app
-        .service
-        .catalog()
-        .venue("JQ01")
-        .expect("JQ01")
-        .id;
+    let venue = server.app.service.catalog().venue("JQ01").expect("JQ01").id;
     let mut n = NewVisitOrder {
         venue_id: venue,
         partner_id: partner_id(server, user),
@@ -399,6 +398,61 @@ async fn query_order_reports_a_booking_made_through_order_products() {
 }
 
 #[tokio::test]
+async fn query_pages_follow_a_deposit_paid_and_activated_booking() {
+    let server = TestServer::start().await;
+    let agent = Agent::demo();
+    let mobile = agent.enc("13812345678");
+    let id = agent.enc(&id_card("43010419900101123"));
+    let sxrq = agent.enc("20261123");
+    let xcddh = agent.enc("MY-ORDER-1");
+    let pay = agent.pay("123456");
+    let order_list = format!("{ADULT}|2");
+    let r = call(
+        &server.url,
+        &agent,
+        "OrderAndPayWithYDJ.aspx",
+        &[
+            ("Order_list", &order_list),
+            ("Mobile", &mobile),
+            ("ID", &id),
+            ("SXRQ", &sxrq),
+            ("SmsCode", &pay),
+            ("money", "240.00"),
+            ("smsModel", "0"),
+            ("XCDDH", &xcddh),
+            ("activate", "1"),
+            ("timespanindex", "3"),
+        ],
+    )
+    .await;
+    r.expect(0, "");
+    let number = r.tag("Order_id").expect("Order_id");
+
+    let q = query(&server, &agent, &number).await;
+    q.expect(0, "");
+    assert_eq!(q.tag("orderstatus").as_deref(), Some("3"));
+    assert_eq!(q.tag("paychannel").as_deref(), Some("预订金"));
+    assert_eq!(q.tag("jgrqsj").as_deref(), Some("20261122100000"));
+    assert_eq!(q.tag("dealtotal").as_deref(), Some("240.00"));
+    assert_eq!(q.tags("dealamount"), ["240.00", "240.00"]);
+    assert_eq!(q.tag("dealnum").as_deref(), Some("2"));
+    assert_eq!(q.tag("timeindex").as_deref(), Some("3"));
+    assert_eq!(q.tag("timeindexdesc").as_deref(), Some("12:00-14:00"));
+
+    // Listed by delivery date and by state.
+    let l = list(
+        &server,
+        &agent,
+        &[("Page_index", "0"), ("Query_model", "3"), ("ZT", "3")],
+    )
+    .await;
+    l.expect(0, "");
+    assert_eq!(l.tags("orderid"), [number.clone()]);
+    assert_eq!(l.tag("dealdesc").as_deref(), Some("共成交成人票2张"));
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn query_order_reports_delivery_fees_and_ticket_refunds() {
     let server = TestServer::start().await;
     let agent = Agent::demo();
@@ -450,7 +504,11 @@ async fn query_order_reports_delivery_fees_and_ticket_refunds() {
     assert_eq!(r.tags("returntotal"), ["120.00", "120.00", "0.00"]);
     assert_eq!(
         r.tags("returnpaychanneldesc"),
-        ["预订金，退款120.00，已受理", "预订金，退款120.00，已受理", ""]
+        [
+            "预订金，退款120.00，已受理",
+            "预订金，退款120.00，已受理",
+            ""
+        ]
     );
     assert_eq!(r.tags("productid"), [ADULT, UNLIMITED]);
     assert_eq!(r.tags("num"), ["3", "1"]);
@@ -485,7 +543,11 @@ async fn query_order_names_every_payment_channel() {
         .await;
         let r = query(&server, &agent, &o.number).await;
         r.expect(0, "");
-        assert_eq!(r.tag("paychannel").as_deref(), Some(text), "{method:?} {channel}");
+        assert_eq!(
+            r.tag("paychannel").as_deref(),
+            Some(text),
+            "{method:?} {channel}"
+        );
     }
     server.stop().await;
 }
@@ -536,26 +598,36 @@ async fn query_order_rejects_missing_unknown_and_foreign_orders() {
     let agent = Agent::demo();
     let theirs = seed(&server, "demo-agent2", |_| {}).await;
 
-    call(&server.url, &agent, QUERY_ORDER, &[]).await.expect(-1901, PARAM_ERROR);
+    call(&server.url, &agent, QUERY_ORDER, &[])
+        .await
+        .expect(-1901, PARAM_ERROR);
     call(&server.url, &agent, QUERY_ORDER, &[("order_id", "  ")])
         .await
         .expect(-1901, PARAM_ERROR);
-    query(&server, &agent, "202611229999999999").await.expect(-2002, NOT_FOUND);
+    query(&server, &agent, "202611229999999999")
+        .await
+        .expect(-2002, NOT_FOUND);
     let r = query(&server, &agent, &theirs.number).await;
     r.expect(-2002, NOT_FOUND);
     assert!(!r.text.contains("<Item>"));
-    query(&server, &Agent::demo2(), &theirs.number).await.expect(0, "");
+    query(&server, &Agent::demo2(), &theirs.number)
+        .await
+        .expect(0, "");
 
     // A-auth codes apply to this page.
     let mut anon = agent.clone();
     anon.user = "nobody".into();
-    query(&server, &anon, &theirs.number).await.expect(-2201, "当前用户不存在。");
+    query(&server, &anon, &theirs.number)
+        .await
+        .expect(-2201, "当前用户不存在。");
     let no_sign: Vec<(String, String)> = agent
         .signed(&[("order_id", &theirs.number)])
         .into_iter()
         .filter(|(k, _)| k != "sign")
         .collect();
-    get_raw(&server.url, QUERY_ORDER, &no_sign).await.expect(-1901, PARAM_ERROR);
+    get_raw(&server.url, QUERY_ORDER, &no_sign)
+        .await
+        .expect(-1901, PARAM_ERROR);
     server.stop().await;
 }
 
@@ -600,7 +672,9 @@ async fn order_list_pages_newest_first_in_pages_of_twenty() {
     p1.expect(0, "");
     assert_eq!(p1.tags("orderid"), numbers[20..]);
     assert!(!p1.text.contains(&foreign.number));
-    list(&server, &agent, &[("Page_index", "2")]).await.expect(-1, LIST_EMPTY);
+    list(&server, &agent, &[("Page_index", "2")])
+        .await
+        .expect(-1, LIST_EMPTY);
 
     // The other agent sees only its own order.
     let theirs = list(&server, &Agent::demo2(), &[("Page_index", "0")]).await;
@@ -670,7 +744,12 @@ async fn order_list_records_describe_each_order() {
 
     // A booked order: nothing delivered yet.
     let booked = seed(&server, "demo-agent", |n| n.now_ms += 1000).await;
-    let r = list(&server, &agent, &[("Page_index", "0"), ("YDDH", &booked.number)]).await;
+    let r = list(
+        &server,
+        &agent,
+        &[("Page_index", "0"), ("YDDH", &booked.number)],
+    )
+    .await;
     r.expect(0, "");
     assert_eq!(r.tag("dealdesc").as_deref(), Some(""));
     assert_eq!(r.tag("dealtotal").as_deref(), Some("0.00"));
@@ -776,11 +855,19 @@ async fn order_list_selects_by_booking_visit_and_delivery_dates() {
     // Model 1 (default): booked from the same day last month until today.
     assert_eq!(
         ids(list(&server, &agent, &[("Page_index", "0")]).await),
-        [now_order.number.as_str(), &delivered.number, &month_ago.number]
+        [
+            now_order.number.as_str(),
+            &delivered.number,
+            &month_ago.number
+        ]
     );
     assert_eq!(
         ids(list(&server, &agent, &with_page("0", &[("Query_model", "1")])).await),
-        [now_order.number.as_str(), &delivered.number, &month_ago.number]
+        [
+            now_order.number.as_str(),
+            &delivered.number,
+            &month_ago.number
+        ]
     );
     let old = [("Start_datetime", "20261021"), ("End_datetime", "20261021")];
     assert_eq!(
@@ -790,9 +877,13 @@ async fn order_list_selects_by_booking_visit_and_delivery_dates() {
     let c = count(&server, &agent, &old).await;
     assert_eq!(c.tag("recordcount").as_deref(), Some("1"));
     // Only an end date before the default start (the same day last month).
-    list(&server, &agent, &with_page("0", &[("End_datetime", "20261021")]))
-        .await
-        .expect(-1901, PARAM_ERROR);
+    list(
+        &server,
+        &agent,
+        &with_page("0", &[("End_datetime", "20261021")]),
+    )
+    .await
+    .expect(-1901, PARAM_ERROR);
 
     // Model 2: visit dates.
     let visit = [
@@ -824,7 +915,9 @@ async fn order_list_selects_by_booking_visit_and_delivery_dates() {
         ("Start_datetime", "20261122"),
         ("End_datetime", "20261122"),
     ];
-    list(&server, &agent, &with_page("0", &day)).await.expect(-1, LIST_EMPTY);
+    list(&server, &agent, &with_page("0", &day))
+        .await
+        .expect(-1, LIST_EMPTY);
     count(&server, &agent, &day).await.expect(-1, COUNT_EMPTY);
     server.stop().await;
 }
@@ -882,12 +975,16 @@ async fn order_list_rejects_bad_parameters() {
     }
     // 31 days is the widest span.
     let widest = [("Start_datetime", "20261022"), ("End_datetime", "20261122")];
-    list(&server, &agent, &with_page("0", &widest)).await.expect(0, "");
+    list(&server, &agent, &with_page("0", &widest))
+        .await
+        .expect(0, "");
 
     // A-auth codes.
     let mut anon = agent.clone();
     anon.user = "nobody".into();
-    count(&server, &anon, &[]).await.expect(-2201, "当前用户不存在。");
+    count(&server, &anon, &[])
+        .await
+        .expect(-2201, "当前用户不存在。");
     list(&server, &anon, &[("Page_index", "0")])
         .await
         .expect(-2201, "当前用户不存在。");
@@ -904,9 +1001,17 @@ async fn products_identity_lists_persons_booked_through_order_products() {
     let agent = Agent::demo();
     let id1 = id_card("11010519491231002");
     let id2 = id_card("43010419900101123");
-    let memo = agent.enc(&format!("{id1}^张三^13800000001^1^1|{id2}^李四^13800000002^1^1"));
+    let memo = agent.enc(&format!(
+        "{id1}^张三^13800000001^1^1|{id2}^李四^13800000002^1^1"
+    ));
     let order_list = format!("{REAL_NAME}|2");
-    let number = book(&server, &agent, &order_list, &[("IDCount", "2"), ("Memo", &memo)]).await;
+    let number = book(
+        &server,
+        &agent,
+        &order_list,
+        &[("IDCount", "2"), ("Memo", &memo)],
+    )
+    .await;
 
     let r = call(&server.url, &agent, IDENTITY, &[("orderid", &number)]).await;
     r.expect(0, "");
@@ -925,9 +1030,14 @@ async fn products_identity_lists_persons_booked_through_order_products() {
     assert_eq!(r.tags("mobile"), ["13800000001", "13800000002"]);
 
     // Another agent's order does not exist for the caller.
-    call(&server.url, &Agent::demo2(), IDENTITY, &[("orderid", &number)])
-        .await
-        .expect(-1, IDENTITY_UNKNOWN);
+    call(
+        &server.url,
+        &Agent::demo2(),
+        IDENTITY,
+        &[("orderid", &number)],
+    )
+    .await
+    .expect(-1, IDENTITY_UNKNOWN);
     server.stop().await;
 }
 
@@ -978,7 +1088,13 @@ async fn products_identity_reports_issued_and_refunded_tickets() {
         n.detail.persons = persons.clone();
     })
     .await;
-    let r = call(&server.url, &agent, IDENTITY, &[("orderid", &booked.number)]).await;
+    let r = call(
+        &server.url,
+        &agent,
+        IDENTITY,
+        &[("orderid", &booked.number)],
+    )
+    .await;
     assert_eq!(r.tags("status"), ["0", "0", "0"]);
 
     // No persons: success without records.
@@ -994,14 +1110,27 @@ async fn products_identity_rejects_missing_and_unknown_orders() {
     let server = TestServer::start().await;
     let agent = Agent::demo();
     let theirs = seed(&server, "demo-agent2", |_| {}).await;
-    call(&server.url, &agent, IDENTITY, &[]).await.expect(-1, NO_ORDER_ID);
+    call(&server.url, &agent, IDENTITY, &[])
+        .await
+        .expect(-1, NO_ORDER_ID);
     call(&server.url, &agent, IDENTITY, &[("orderid", "")])
         .await
         .expect(-1, NO_ORDER_ID);
-    call(&server.url, &agent, IDENTITY, &[("orderid", "202611220000009999")])
-        .await
-        .expect(-1, IDENTITY_UNKNOWN);
-    let r = call(&server.url, &agent, IDENTITY, &[("orderid", &theirs.number)]).await;
+    call(
+        &server.url,
+        &agent,
+        IDENTITY,
+        &[("orderid", "202611220000009999")],
+    )
+    .await
+    .expect(-1, IDENTITY_UNKNOWN);
+    let r = call(
+        &server.url,
+        &agent,
+        IDENTITY,
+        &[("orderid", &theirs.number)],
+    )
+    .await;
     r.expect(-1, IDENTITY_UNKNOWN);
     assert!(r.signed_by(KEY));
     server.stop().await;

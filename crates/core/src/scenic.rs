@@ -574,6 +574,9 @@ pub struct VisitDetail {
     /// When closed.
     #[serde(default)]
     pub closed_ms: Option<Millis>,
+    /// The protocol the order was placed through (its events are delivered by that front end).
+    #[serde(default)]
+    pub protocol: String,
     /// Protocol-specific extras (opaque to the core).
     #[serde(default)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -678,16 +681,79 @@ pub struct LedgerEntry {
     pub created_ms: Millis,
 }
 
-/// A callback to send to a partner, delivered later from the durable outbox in the order it was
-/// written (per order key).
+/// A change announced to a partner, delivered later from the durable outbox in the order it was
+/// written (per visit order) by the front end of `protocol`, which renders it in its own terms.
+///
+/// Kinds and payloads (protocol-neutral):
+/// - `order_changed`: `{"state": <VisitState stored form>}`;
+/// - `ticket_refunded`: `{"ticket": code, "fee": fen, "amount": fen, "refunded_ms": ms, "mode": 1|2}`;
+/// - `ticket_checked`: `{"ticket": code, "checked_ms": ms, "station": text, "gate": text}`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct OutboxEvent {
     /// The protocol front end that delivers it.
     pub protocol: String,
-    /// What it announces (a page name for the front end).
+    /// What it announces.
     pub kind: String,
     /// Event fields.
     pub payload: serde_json::Value,
+}
+
+impl OutboxEvent {
+    /// An `order_changed` event for a state reached.
+    pub fn order_changed(protocol: &str, state: VisitState) -> OutboxEvent {
+        OutboxEvent {
+            protocol: protocol.to_string(),
+            kind: "order_changed".into(),
+            payload: serde_json::json!({ "state": state.as_str() }),
+        }
+    }
+}
+
+/// A single-use verification code (SMS) to consume inside a visit-order transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeUse {
+    /// What it authorizes (`deposit`, `rebate`, `paypwd`).
+    pub purpose: String,
+    /// What it was issued for (an order number, a payment-password request id).
+    pub subject: String,
+    /// The code given.
+    pub code: String,
+}
+
+/// A verification code as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyCode {
+    /// Partner.
+    pub partner_id: PartnerId,
+    /// Purpose.
+    pub purpose: String,
+    /// Subject.
+    pub subject: String,
+    /// The code.
+    pub code: String,
+    /// Which reserved phone it went to (0 or 1).
+    pub phone_index: i64,
+    /// Issued.
+    pub issued_ms: Millis,
+    /// Valid until.
+    pub expires_ms: Millis,
+    /// Sends of this subject on the issue day.
+    pub sends_today: i64,
+    /// Wrong tries.
+    pub wrong: i64,
+    /// Consumed.
+    pub used: bool,
+}
+
+/// What became of a request for a new verification code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueOutcome {
+    /// Issued (superseding an earlier code of the subject).
+    Issued,
+    /// The previous code of the subject is too recent.
+    TooSoon,
+    /// Too many codes for the subject today.
+    TooMany,
 }
 
 /// A stored outbox row.
@@ -762,6 +828,9 @@ pub struct VisitEffects {
     pub events: Vec<OutboxEvent>,
     /// Messages to send (`{number}` in a text stands for the order number).
     pub messages: Vec<Message>,
+    /// A verification code to consume (refused with [`VisitRefusal::CodeRejected`] when it is
+    /// not the current, unused, unexpired code of its subject).
+    pub use_code: Option<CodeUse>,
 }
 
 /// A visit order to create.
@@ -831,6 +900,8 @@ pub enum VisitRefusal {
     Insufficient(String),
     /// The order is not in an allowed state (its state, or `None` when unknown).
     WrongState(Option<VisitState>),
+    /// The verification code was wrong, used or expired.
+    CodeRejected,
 }
 
 /// What became of a visit-order creation or change.

@@ -9,8 +9,8 @@ use crate::order::{
     Payment, TicketSale,
 };
 use crate::scenic::{
-    AccountBalance, AccountMove, LedgerEntry, NewVisitOrder, OutboxRow, StoredMessage, VisitChange,
-    VisitOrder, VisitOrderId, VisitOutcome,
+    AccountBalance, AccountMove, IssueOutcome, LedgerEntry, Message, NewVisitOrder, OutboxRow,
+    StoredMessage, VerifyCode, VisitChange, VisitOrder, VisitOrderId, VisitOutcome, VisitTicket,
 };
 use async_trait::async_trait;
 
@@ -388,4 +388,75 @@ pub trait Store: Send + Sync + 'static {
         phone: Option<&str>,
         order: Option<VisitOrderId>,
     ) -> Result<Vec<StoredMessage>, StoreError>;
+    /// A ticket of a visit order by its code, with its order's id.
+    async fn visit_ticket(
+        &self,
+        code: &str,
+    ) -> Result<Option<(VisitOrderId, VisitTicket)>, StoreError>;
+    /// Issues a verification code for (partner, purpose, subject), superseding the previous one,
+    /// unless the previous was issued less than `min_interval_ms` ago or `max_per_day` codes were
+    /// issued for the subject since `day_start_ms`; the message announcing it is written in the
+    /// same transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn issue_code(
+        &self,
+        code: VerifyCode,
+        min_interval_ms: i64,
+        max_per_day: i64,
+        day_start_ms: Millis,
+        venue: VenueId,
+        message: Message,
+    ) -> Result<IssueOutcome, StoreError>;
+    /// The current verification code of a subject.
+    async fn verify_code(
+        &self,
+        partner: PartnerId,
+        purpose: &str,
+        subject: &str,
+    ) -> Result<Option<VerifyCode>, StoreError>;
+    /// Counts a wrong try of a subject's code; after `max_wrong` the code is void. Returns the
+    /// tries so far.
+    async fn code_wrong_try(
+        &self,
+        partner: PartnerId,
+        purpose: &str,
+        subject: &str,
+        max_wrong: i64,
+    ) -> Result<i64, StoreError>;
+    /// Consumes a verification code outside a visit order (payment-password changes): true when
+    /// it was the subject's current, unused, unexpired code.
+    async fn use_code(
+        &self,
+        partner: PartnerId,
+        code: &crate::scenic::CodeUse,
+        now_ms: Millis,
+    ) -> Result<bool, StoreError>;
+    /// Writes a message outside a visit-order transaction.
+    async fn add_message(
+        &self,
+        venue: VenueId,
+        partner: Option<PartnerId>,
+        order: Option<VisitOrderId>,
+        message: Message,
+        now_ms: Millis,
+    ) -> Result<(), StoreError>;
+    /// Leases up to `limit` due outbox rows of a protocol: for each visit order (or partner
+    /// without order) only its oldest pending row, if due (`next_ms <= now`) and not leased by
+    /// another worker; the lease lasts until `lease_until`.
+    async fn lease_outbox(
+        &self,
+        protocol: &str,
+        now_ms: Millis,
+        lease_until: Millis,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>, StoreError>;
+    /// Records a delivery attempt's outcome: `delivered` (or `expired`/`dropped`) ends the row;
+    /// `pending` schedules the next attempt at `next_ms`. Clears the lease.
+    async fn finish_outbox(
+        &self,
+        id: i64,
+        state: &str,
+        next_ms: Millis,
+        error: &str,
+    ) -> Result<(), StoreError>;
 }

@@ -59,6 +59,9 @@ pub struct Config {
     /// 游宝星 options.
     #[serde(default)]
     pub ybx: YbxConfig,
+    /// Operator API options.
+    #[serde(default)]
+    pub operator: OperatorConfig,
 }
 
 /// 游宝星 e-ticket trading interface options.
@@ -68,14 +71,31 @@ pub struct YbxConfig {
     /// GetProductsInventory quantities: `v4` (0 unlimited, -1 sold out) or `v3` (the reverse).
     #[serde(default = "default_inventory_convention")]
     pub inventory_quantity_convention: String,
+    /// Milliseconds between looks at the callback outbox.
+    #[serde(default = "default_outbox_poll_ms")]
+    pub outbox_poll_ms: u64,
 }
 
 impl Default for YbxConfig {
     fn default() -> Self {
         YbxConfig {
             inventory_quantity_convention: default_inventory_convention(),
+            outbox_poll_ms: default_outbox_poll_ms(),
         }
     }
+}
+
+fn default_outbox_poll_ms() -> u64 {
+    500
+}
+
+/// The operator HTTP API (`/ops/*`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorConfig {
+    /// Bearer token of the operator API; unset or empty: the API is off.
+    #[serde(default)]
+    pub token: Option<String>,
 }
 
 fn default_inventory_convention() -> String {
@@ -151,7 +171,7 @@ fn default_synchronous() -> String {
     "NORMAL".into()
 }
 
-const SECTIONS: &[&str] = &["vista", "yueke", "ybx"];
+const SECTIONS: &[&str] = &["vista", "yueke", "ybx", "operator"];
 
 /// Keys an environment variable may override: `BOXOFFICE_<KEY>` or `BOXOFFICE_<SECTION>_<KEY>`.
 /// Other `BOXOFFICE_*` variables (test settings, for instance) are not configuration.
@@ -170,6 +190,8 @@ const KEYS: &[&str] = &[
     "yueke_lock_minutes",
     "yueke_max_seats_per_lock",
     "ybx_inventory_quantity_convention",
+    "ybx_outbox_poll_ms",
+    "operator_token",
 ];
 
 impl Config {

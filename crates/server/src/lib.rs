@@ -34,6 +34,8 @@ pub struct App {
     pub store: SqlStore,
     /// The configuration it was opened with.
     pub config: Config,
+    /// The 游宝星 front end (shared by its routes and its callback worker).
+    pub ybx: Arc<Ybx>,
 }
 
 impl App {
@@ -57,10 +59,22 @@ impl App {
             ..Settings::default()
         };
         let service = Arc::new(Boxoffice::new(Arc::new(store.clone()), clock, settings).await?);
+        let ybx = Ybx::new(
+            service.clone(),
+            YbxOptions {
+                inventory_v3: config
+                    .ybx
+                    .inventory_quantity_convention
+                    .eq_ignore_ascii_case("v3"),
+                agent_cache_ms: config.snapshot_ttl_ms,
+                ..YbxOptions::default()
+            },
+        );
         Ok(App {
             service,
             store,
             config: config.clone(),
+            ybx,
         })
     }
 
@@ -96,23 +110,19 @@ impl App {
                 ..YuekeOptions::default()
             },
         );
-        let ybx = Ybx::new(
-            self.service.clone(),
-            YbxOptions {
-                inventory_v3: self
-                    .config
-                    .ybx
-                    .inventory_quantity_convention
-                    .eq_ignore_ascii_case("v3"),
-                agent_cache_ms: self.config.snapshot_ttl_ms,
-                ..YbxOptions::default()
-            },
-        );
-        Router::new()
+        let mut router = Router::new()
             .route("/healthz", get(|| async { "ok" }))
             .merge(boxoffice_vista::router(vista))
             .merge(boxoffice_yueke::router(yueke))
-            .merge(boxoffice_ybx::router(ybx))
+            .merge(boxoffice_ybx::router(self.ybx.clone()));
+        if let Some(token) = self.config.operator.token.clone().filter(|t| !t.is_empty()) {
+            router = router.merge(boxoffice_operator::router(
+                self.service.clone(),
+                self.ybx.clone(),
+                token,
+            ));
+        }
+        router
     }
 }
 
@@ -155,6 +165,17 @@ pub async fn serve(
             }
         })
     };
+    let callbacks = {
+        let ybx = app.ybx.clone();
+        let every = Duration::from_millis(app.config.ybx.outbox_poll_ms.max(10));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                boxoffice_ybx::callbacks::deliver_due(&ybx).await;
+            }
+        })
+    };
     let router = app.router();
     let service = tower::util::MapRequestLayer::new(canonicalize).layer(router);
     let result = axum::serve(
@@ -164,6 +185,7 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     sweeper.abort();
+    callbacks.abort();
     result
 }
 

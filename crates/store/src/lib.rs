@@ -17,8 +17,9 @@ use boxoffice_core::order::{
     OrderTicket, Payment,
 };
 use boxoffice_core::scenic::{
-    AccountBalance, AccountMove, LedgerEntry, NewVisitOrder, OutboxRow, StoredMessage, VisitChange,
-    VisitOrder, VisitOrderId, VisitOutcome,
+    AccountBalance, AccountMove, CodeUse, IssueOutcome, LedgerEntry, Message, NewVisitOrder,
+    OutboxRow, StoredMessage, VerifyCode, VisitChange, VisitOrder, VisitOrderId, VisitOutcome,
+    VisitTicket,
 };
 use boxoffice_core::store::{
     CancelOutcome, CollectOutcome, CompleteOutcome, HoldOutcome, NewBooking, NewHold, NewItems,
@@ -1405,6 +1406,88 @@ impl Store for SqlStore {
         order: Option<VisitOrderId>,
     ) -> Result<Vec<StoredMessage>, StoreError> {
         self.messages_of(phone, order).await
+    }
+
+    async fn visit_ticket(
+        &self,
+        code: &str,
+    ) -> Result<Option<(VisitOrderId, VisitTicket)>, StoreError> {
+        self.visit_ticket_of(code).await
+    }
+
+    async fn issue_code(
+        &self,
+        code: VerifyCode,
+        min_interval_ms: i64,
+        max_per_day: i64,
+        day_start_ms: Millis,
+        venue: VenueId,
+        message: Message,
+    ) -> Result<IssueOutcome, StoreError> {
+        self.issue_code_of(code, min_interval_ms, max_per_day, day_start_ms, venue, message)
+            .await
+    }
+
+    async fn verify_code(
+        &self,
+        partner: PartnerId,
+        purpose: &str,
+        subject: &str,
+    ) -> Result<Option<VerifyCode>, StoreError> {
+        self.verify_code_of(partner, purpose, subject).await
+    }
+
+    async fn code_wrong_try(
+        &self,
+        partner: PartnerId,
+        purpose: &str,
+        subject: &str,
+        max_wrong: i64,
+    ) -> Result<i64, StoreError> {
+        self.code_wrong_try_of(partner, purpose, subject, max_wrong)
+            .await
+    }
+
+    async fn use_code(
+        &self,
+        partner: PartnerId,
+        code: &CodeUse,
+        now_ms: Millis,
+    ) -> Result<bool, StoreError> {
+        self.use_code_of(partner, code, now_ms).await
+    }
+
+    async fn add_message(
+        &self,
+        venue: VenueId,
+        partner: Option<PartnerId>,
+        order: Option<VisitOrderId>,
+        message: Message,
+        now_ms: Millis,
+    ) -> Result<(), StoreError> {
+        self.add_message_of(venue, partner, order, message, now_ms)
+            .await
+    }
+
+    async fn lease_outbox(
+        &self,
+        protocol: &str,
+        now_ms: Millis,
+        lease_until: Millis,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        self.lease_outbox_of(protocol, now_ms, lease_until, limit)
+            .await
+    }
+
+    async fn finish_outbox(
+        &self,
+        id: i64,
+        state: &str,
+        next_ms: Millis,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        self.finish_outbox_of(id, state, next_ms, error).await
     }
 }
 

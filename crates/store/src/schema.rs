@@ -22,7 +22,7 @@ CREATE TABLE day_quotas (venue_id BIGINT NOT NULL REFERENCES venues(id), product
 
 /// Migration 5, the same SQL on both dialects (`{ID}` is the dialect's generated key column):
 /// scenic visit orders and their tickets, live identity numbers, partner accounts and ledgers,
-/// partner runtime settings, the callback outbox and the message sink.
+/// partner runtime settings, the callback outbox, the message sink and verification codes.
 const V5: &str = r#"
 CREATE TABLE visit_orders (id {ID}, number TEXT UNIQUE, venue_id BIGINT NOT NULL REFERENCES venues(id), partner_id BIGINT NOT NULL REFERENCES partners(id), external_ref TEXT NOT NULL, state TEXT NOT NULL, visit_date TEXT NOT NULL, line TEXT, segment BIGINT, total BIGINT NOT NULL, created_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL, expires_ms BIGINT, delivered_ms BIGINT, detail TEXT NOT NULL, UNIQUE (partner_id, external_ref));
 CREATE INDEX visit_orders_by_partner ON visit_orders (partner_id, created_ms);
@@ -40,6 +40,7 @@ CREATE INDEX outbox_due ON outbox (state, next_ms);
 CREATE INDEX outbox_by_order ON outbox (order_id, id);
 CREATE TABLE messages (id {ID}, venue_id BIGINT NOT NULL, partner_id BIGINT, order_id BIGINT, kind TEXT NOT NULL, phone TEXT NOT NULL, text TEXT NOT NULL, created_ms BIGINT NOT NULL);
 CREATE INDEX messages_by_phone ON messages (phone);
+CREATE TABLE verify_codes (partner_id BIGINT NOT NULL, purpose TEXT NOT NULL, subject TEXT NOT NULL, code TEXT NOT NULL, phone_index BIGINT NOT NULL, issued_ms BIGINT NOT NULL, expires_ms BIGINT NOT NULL, sends_today BIGINT NOT NULL, wrong BIGINT NOT NULL, used BIGINT NOT NULL, PRIMARY KEY (partner_id, purpose, subject));
 "#;
 
 /// The generated-key column of each dialect, substituted for `{ID}`.

@@ -11,8 +11,8 @@ use crate::{corrupt, Dialect, SqlStore};
 use boxoffice_core::catalog::{PartnerId, VenueId};
 use boxoffice_core::clock::Millis;
 use boxoffice_core::scenic::{
-    AccountBalance, AccountMove, LedgerEntry, Message, NewVisitOrder, OutboxEvent, OutboxRow,
-    StoredMessage, VisitChange, VisitEffects, VisitOrder, VisitOrderId, VisitOutcome, VisitRefusal,
+    AccountBalance, AccountMove, CodeUse, IssueOutcome, LedgerEntry, Message, NewVisitOrder,
+    OutboxEvent, OutboxRow, StoredMessage, VerifyCode, VisitChange, VisitEffects, VisitOrder, VisitOrderId, VisitOutcome, VisitRefusal,
     VisitState, VisitTicket,
 };
 use boxoffice_core::store::{QuotaClaim, QuotaKey, StoreError, VisitOrderRange};
@@ -329,6 +329,24 @@ async fn insert_message(
     )
     .await?;
     Ok(())
+}
+
+fn outbox_row(r: &Row) -> Result<OutboxRow, StoreError> {
+    Ok(OutboxRow {
+        id: r.int("id")?,
+        partner_id: r.int("partner_id")?,
+        order_id: r.opt_int("order_id")?,
+        event: OutboxEvent {
+            protocol: r.text("protocol")?,
+            kind: r.text("kind")?,
+            payload: serde_json::from_str(&r.text("payload")?).map_err(corrupt)?,
+        },
+        created_ms: r.int("created_ms")?,
+        next_ms: r.int("next_ms")?,
+        attempts: r.int("attempts")?,
+        state: r.text("state")?,
+        last_error: r.text("last_error")?,
+    })
 }
 
 async fn save_order(conn: &mut dyn Conn, o: &VisitOrder) -> Result<(), StoreError> {
@@ -688,6 +706,208 @@ impl SqlStore {
         Ok(doc)
     }
 
+    pub(crate) async fn visit_ticket_of(
+        &self,
+        code: &str,
+    ) -> Result<Option<(VisitOrderId, VisitTicket)>, StoreError> {
+        let mut conn = self.read().await?;
+        match conn
+            .opt(
+                "SELECT order_id, status, doc FROM visit_tickets WHERE code = $1",
+                &[code.into()],
+            )
+            .await?
+        {
+            Some(r) => {
+                let mut t: VisitTicket = serde_json::from_str(&r.text("doc")?).map_err(corrupt)?;
+                t.status = r.int("status")? as i32;
+                Ok(Some((r.int("order_id")?, t)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn issue_code_of(
+        &self,
+        c: VerifyCode,
+        min_interval_ms: i64,
+        max_per_day: i64,
+        day_start_ms: Millis,
+        venue: VenueId,
+        message: Message,
+    ) -> Result<IssueOutcome, StoreError> {
+        let mut tx = self.write().await?;
+        let suffix = if self.dialect() == Dialect::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let prev = tx
+            .opt(
+                &format!("SELECT issued_ms, sends_today FROM verify_codes WHERE partner_id = $1 AND purpose = $2 AND subject = $3{suffix}"),
+                &[c.partner_id.into(), (&c.purpose).into(), (&c.subject).into()],
+            )
+            .await?;
+        let mut sends = 0;
+        if let Some(r) = prev {
+            let issued = r.int("issued_ms")?;
+            if c.issued_ms - issued < min_interval_ms {
+                tx.rollback().await?;
+                return Ok(IssueOutcome::TooSoon);
+            }
+            if issued >= day_start_ms {
+                sends = r.int("sends_today")?;
+            }
+        }
+        if sends >= max_per_day {
+            tx.rollback().await?;
+            return Ok(IssueOutcome::TooMany);
+        }
+        tx.exec(
+            "INSERT INTO verify_codes (partner_id, purpose, subject, code, phone_index, issued_ms, expires_ms, sends_today, wrong, used) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0) ON CONFLICT (partner_id, purpose, subject) DO UPDATE SET code = excluded.code, \
+             phone_index = excluded.phone_index, issued_ms = excluded.issued_ms, expires_ms = excluded.expires_ms, sends_today = excluded.sends_today, wrong = 0, used = 0",
+            &[c.partner_id.into(), (&c.purpose).into(), (&c.subject).into(), (&c.code).into(), c.phone_index.into(), c.issued_ms.into(), c.expires_ms.into(), (sends + 1).into()],
+        )
+        .await?;
+        insert_message(&mut *tx, venue, Some(c.partner_id), None, &message, c.issued_ms).await?;
+        tx.commit().await?;
+        Ok(IssueOutcome::Issued)
+    }
+
+    pub(crate) async fn verify_code_of(
+        &self,
+        partner: PartnerId,
+        purpose: &str,
+        subject: &str,
+    ) -> Result<Option<VerifyCode>, StoreError> {
+        let mut conn = self.read().await?;
+        conn.opt(
+            "SELECT * FROM verify_codes WHERE partner_id = $1 AND purpose = $2 AND subject = $3",
+            &[partner.into(), purpose.into(), subject.into()],
+        )
+        .await?
+        .map(|r| {
+            Ok(VerifyCode {
+                partner_id: r.int("partner_id")?,
+                purpose: r.text("purpose")?,
+                subject: r.text("subject")?,
+                code: r.text("code")?,
+                phone_index: r.int("phone_index")?,
+                issued_ms: r.int("issued_ms")?,
+                expires_ms: r.int("expires_ms")?,
+                sends_today: r.int("sends_today")?,
+                wrong: r.int("wrong")?,
+                used: r.int("used")? != 0,
+            })
+        })
+        .transpose()
+    }
+
+    pub(crate) async fn code_wrong_try_of(
+        &self,
+        partner: PartnerId,
+        purpose: &str,
+        subject: &str,
+        max_wrong: i64,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.write().await?;
+        let r = tx
+            .opt(
+                "UPDATE verify_codes SET wrong = wrong + 1, used = CASE WHEN wrong + 1 >= $4 THEN 1 ELSE used END \
+                 WHERE partner_id = $1 AND purpose = $2 AND subject = $3 RETURNING wrong",
+                &[partner.into(), purpose.into(), subject.into(), max_wrong.into()],
+            )
+            .await?;
+        tx.commit().await?;
+        r.map(|r| r.int("wrong")).transpose().map(|w| w.unwrap_or(0))
+    }
+
+    pub(crate) async fn use_code_of(
+        &self,
+        partner: PartnerId,
+        c: &CodeUse,
+        now_ms: Millis,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let n = tx
+            .exec(
+                "UPDATE verify_codes SET used = 1 WHERE partner_id = $1 AND purpose = $2 AND subject = $3 AND code = $4 AND used = 0 AND expires_ms >= $5",
+                &[partner.into(), (&c.purpose).into(), (&c.subject).into(), (&c.code).into(), now_ms.into()],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    pub(crate) async fn add_message_of(
+        &self,
+        venue: VenueId,
+        partner: Option<PartnerId>,
+        order: Option<VisitOrderId>,
+        m: Message,
+        now_ms: Millis,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        insert_message(&mut *tx, venue, partner, order, &m, now_ms).await?;
+        tx.commit().await
+    }
+
+    pub(crate) async fn lease_outbox_of(
+        &self,
+        protocol: &str,
+        now_ms: Millis,
+        lease_until: Millis,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let mut tx = self.write().await?;
+        // Only the head of each order's queue: no earlier pending row of the same order (or,
+        // for rows without an order, of the same partner).
+        let rows = tx
+            .rows(
+                "SELECT o.* FROM outbox o WHERE o.protocol = $1 AND o.state = 'pending' AND o.next_ms <= $2 \
+                 AND (o.lease_until IS NULL OR o.lease_until < $2) AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.state = 'pending' AND e.id < o.id \
+                 AND ((o.order_id IS NOT NULL AND e.order_id = o.order_id) OR (o.order_id IS NULL AND e.order_id IS NULL AND e.partner_id = o.partner_id))) \
+                 ORDER BY o.id LIMIT $3",
+                &[protocol.into(), now_ms.into(), limit.into()],
+            )
+            .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let id = r.int("id")?;
+            let n = tx
+                .exec(
+                    "UPDATE outbox SET lease_until = $2, attempts = attempts + 1 WHERE id = $1 AND state = 'pending' AND (lease_until IS NULL OR lease_until < $3)",
+                    &[id.into(), lease_until.into(), now_ms.into()],
+                )
+                .await?;
+            if n == 1 {
+                let mut row = outbox_row(&r)?;
+                row.attempts += 1;
+                out.push(row);
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn finish_outbox_of(
+        &self,
+        id: i64,
+        state: &str,
+        next_ms: Millis,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        tx.exec(
+            "UPDATE outbox SET state = $2, next_ms = $3, last_error = $4, lease_until = NULL WHERE id = $1",
+            &[id.into(), state.into(), next_ms.into(), error.into()],
+        )
+        .await?;
+        tx.commit().await
+    }
+
     pub(crate) async fn outbox_of(
         &self,
         partner: Option<PartnerId>,
@@ -700,25 +920,7 @@ impl SqlStore {
                 &[partner.unwrap_or(-1).into(), order.unwrap_or(-1).into()],
             )
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(OutboxRow {
-                    id: r.int("id")?,
-                    partner_id: r.int("partner_id")?,
-                    order_id: r.opt_int("order_id")?,
-                    event: OutboxEvent {
-                        protocol: r.text("protocol")?,
-                        kind: r.text("kind")?,
-                        payload: serde_json::from_str(&r.text("payload")?).map_err(corrupt)?,
-                    },
-                    created_ms: r.int("created_ms")?,
-                    next_ms: r.int("next_ms")?,
-                    attempts: r.int("attempts")?,
-                    state: r.text("state")?,
-                    last_error: r.text("last_error")?,
-                })
-            })
-            .collect()
+        rows.iter().map(outbox_row).collect()
     }
 
     pub(crate) async fn messages_of(

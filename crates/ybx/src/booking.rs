@@ -429,7 +429,7 @@ fn claims(cx: &Ctx, d: &Draft) -> VisitEffects {
 }
 
 /// The answer for a refused claim.
-fn refusal_answer(r: &VisitRefusal, paying: bool, account: Option<Account>) -> Answer {
+pub(crate) fn refusal_answer(r: &VisitRefusal, paying: bool, account: Option<Account>) -> Answer {
     match r {
         VisitRefusal::QuotaFull(k) if k.product.starts_with("@agent/") => Answer::err(
             -10362,
@@ -453,7 +453,9 @@ fn refusal_answer(r: &VisitRefusal, paying: bool, account: Option<Account>) -> A
             Some(Account::Rebate) => Answer::err(-2197, codes::REBATE_SHORT),
             _ => Answer::err(-2097, codes::DEPOSIT_SHORT),
         },
-        VisitRefusal::WrongState(_) => Answer::err(-1, codes::OTHER_ERROR),
+        VisitRefusal::WrongState(_) | VisitRefusal::CodeRejected => {
+            Answer::err(-1, codes::OTHER_ERROR)
+        }
     }
 }
 
@@ -533,19 +535,17 @@ pub fn issue_tickets(
     out
 }
 
-/// A Notify_OrderChanged event (order number and sender id are added at delivery).
+/// An `order_changed` event (delivered as Notify_OrderChanged; the order number and sender id
+/// are added at delivery).
 fn order_changed(state: VisitState) -> OutboxEvent {
-    OutboxEvent {
-        protocol: PROTOCOL.into(),
-        kind: "Notify_OrderChanged".into(),
-        payload: serde_json::json!({ "status": state_code(state) }),
-    }
+    OutboxEvent::order_changed(PROTOCOL, state)
 }
 
-/// Whether this order's changes are announced to the agent (it gave its own reference and has
-/// a callback address).
-fn announces(cx: &Ctx, sender_ref: &str) -> bool {
-    !sender_ref.is_empty() && !cx.agent.response_addr.is_empty()
+/// Whether this order's changes are announced to the agent: only orders carrying the agent's
+/// own reference (`senderid` / `XCDDH`, catalogue §1.16). Events are queued whatever the
+/// callback address is now; the deliverer drops them when the agent has none at sending time.
+fn announces(_cx: &Ctx, sender_ref: &str) -> bool {
+    !sender_ref.is_empty()
 }
 
 fn item_summary(items: &[VisitItem]) -> String {
@@ -660,6 +660,7 @@ fn detail_of(d: &Draft, sender: String, pay: Option<PayMethod>) -> VisitDetail {
         sender_ref: sender,
         pay_method: pay,
         notify_visitors: true,
+        protocol: PROTOCOL.into(),
         ..VisitDetail::default()
     }
 }

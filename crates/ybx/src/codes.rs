@@ -17,6 +17,8 @@ pub const USER_UNKNOWN_DOT: &str = "当前用户不存在。";
 pub const USER_UNKNOWN_COMMA: &str = "当前用户不存在，";
 /// `-2202` (most pages).
 pub const ACCOUNT_DISABLED_DOT: &str = "当前账户已禁用。";
+/// `-2202` (SetAgentParameters).
+pub const USER_DISABLED_DOT: &str = "当前用户已禁用。";
 /// `-2202` (GetProviderConfig, GetTimeSegment).
 pub const ACCOUNT_DISABLED: &str = "当前账户已禁用";
 /// `-1` prefix of internal failures.

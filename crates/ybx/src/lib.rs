@@ -5,13 +5,17 @@
 //! `route.rs`. Decisions where the document is silent are in `docs/protocols/youbaoxing.md`.
 
 mod agent;
-mod booking;
+pub mod booking;
+pub mod callbacks;
 pub mod codes;
 pub mod crypto;
+pub mod epay;
+mod payment;
 mod products;
 mod query;
 pub mod route;
-mod xml;
+mod tickets;
+pub mod xml;
 
 pub use agent::Agent;
 
@@ -66,6 +70,27 @@ impl Ybx {
     /// The service.
     pub fn service(&self) -> &Arc<Boxoffice> {
         &self.svc
+    }
+    /// An agent by user name, with its runtime settings (cached for `agent_cache_ms`).
+    pub async fn agent(
+        &self,
+        user: &str,
+    ) -> Result<Option<Agent>, boxoffice_core::store::StoreError> {
+        self.agents
+            .find(&self.svc, user, self.opts.agent_cache_ms)
+            .await
+    }
+    /// Changes an agent's runtime settings (`null` removes a key, restoring the provisioned
+    /// value) and drops this process's cached copy. Keys: `data_key`, `login_md5`, `pay_md5`,
+    /// `enabled`, `allow_cash`, `allow_deposit`, `allow_rebate`, `allow_epay`, `daily_max`,
+    /// `products`, `prices`, `mobile1`, `mobile2`, `email`, `responseaddr`,
+    /// `sendofficiallysnotify`, `sign_check`, `pay_failures`, `pay_locked_until`.
+    pub async fn update_agent(
+        &self,
+        partner: boxoffice_core::catalog::PartnerId,
+        patch: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), boxoffice_core::store::StoreError> {
+        self.agents.update(&self.svc, partner, patch).await
     }
 }
 

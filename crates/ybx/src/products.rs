@@ -325,7 +325,7 @@ pub async fn get_service_item(cx: &Ctx) -> Answer {
     let lines: Vec<_> = venue
         .lines
         .iter()
-        .filter(|l| product.is_none_or(|p| p.lines.iter().any(|c| *c == l.code)))
+        .filter(|l| product.is_none_or(|p| p.lines.contains(&l.code)))
         .collect();
     if lines.is_empty() {
         return Answer::err(-1, codes::NO_PRODUCTS);

@@ -5,6 +5,7 @@
 //! exactly like an unknown number. Element names and order follow the catalogue's [A] response
 //! XML (opening-tag spelling); every documented element is emitted, empty when unknown.
 
+use crate::booking::state_code;
 use crate::codes;
 use crate::route::{failure, Ctx};
 use crate::xml::{money, ymd, ymdhms, Answer, Xml};
@@ -38,26 +39,6 @@ const BACK_PROCESSING: &str = "受理中";
 const BACK_DONE: &str = "已受理";
 /// Ours: how a refund of a counter-paid order is described.
 const REFUND_CASH: &str = "现金";
-
-/// The wire code of an order state (catalogue §1.6); `1` (partially paid) is never produced.
-fn state_code(s: VisitState) -> &'static str {
-    match s {
-        VisitState::Booked => "0",
-        VisitState::DepositAuthorized => "2",
-        VisitState::Delivered => "3",
-        VisitState::Closed => "4",
-        VisitState::PaidUnapproved => "5",
-        VisitState::Paid => "6",
-        VisitState::RefundRequested => "7",
-        VisitState::RefundApproved => "8",
-        VisitState::PaymentRejected => "9",
-        VisitState::RefundRejected => "A",
-        VisitState::Refunded => "B",
-        VisitState::RebateAuthorized => "C",
-        VisitState::DeliveredRebate => "D",
-        VisitState::DeliveredCounter => "X",
-    }
-}
 
 /// The order with this number if it belongs to the caller (and its supplier), else `None`.
 async fn own_order(cx: &Ctx, number: &str) -> Result<Option<VisitOrder>, Answer> {

@@ -5,7 +5,8 @@
 use crate::agent::Agent;
 use crate::codes;
 use crate::xml::Answer;
-use crate::{booking, products, query, Ybx};
+use crate::booking::Account;
+use crate::{booking, callbacks, epay, payment, products, query, tickets, Ybx};
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -31,6 +32,30 @@ pub const PAGES: &[&str] = &[
     "QueryOrdersList.aspx",
     "QueryOrderPageListCount.aspx",
     "GetProductsIdentity.aspx",
+    "ReadyToPay.aspx",
+    "UseAccountToPay.aspx",
+    "UseAccountToPayByPwd.aspx",
+    "ReadyToPayByFK.aspx",
+    "UseAccountToPayByFK.aspx",
+    "UseAccountToPayByFKWithPwd.aspx",
+    "UseFKAccountToPayByPwd.aspx",
+    "GetVerificationCode.aspx",
+    "ChangePayPwd.aspx",
+    "GetPayChannel.aspx",
+    "BeginToPay.aspx",
+    "ActivateTicket.aspx",
+    "GetTicketList.aspx",
+    "GetTicketContext.aspx",
+    "ReMakeTicket.aspx",
+    "SetAgentParameters.aspx",
+];
+
+/// Payment-platform notification endpoints (4.2.22): called by the payment gateway, not by
+/// agents, so not authenticated with COMMON.
+pub const NOTIFICATION_PAGES: &[&str] = &[
+    "notify_url.aspx",
+    "notify_Payback_url.aspx",
+    "WeChatNotify.aspx",
 ];
 
 /// The parameters of a request: names lower-cased, values URL-decoded, first occurrence kept.
@@ -116,6 +141,13 @@ pub const AUTH_A_BARE: AuthCodes = AuthCodes {
     disabled: (-2202, codes::ACCOUNT_DISABLED),
 };
 
+/// SetAgentParameters: `当前用户已禁用。`.
+pub const AUTH_SET: AuthCodes = AuthCodes {
+    missing: (-1901, codes::PARAM_ERROR),
+    unknown: (-2201, codes::USER_UNKNOWN_DOT),
+    disabled: (-2202, codes::USER_DISABLED_DOT),
+};
+
 /// OrderProducts: `-1501 参数错误` for missing fields.
 pub const AUTH_ORDER: AuthCodes = AuthCodes {
     missing: (-1501, codes::PARAM_ERROR),
@@ -187,6 +219,17 @@ pub async fn page(
         Some(_) => return not_found(),
         None => path.as_str(),
     };
+    if let Some(page) = NOTIFICATION_PAGES
+        .iter()
+        .find(|p| p.eq_ignore_ascii_case(name))
+    {
+        let body = match axum::body::to_bytes(body, ybx.opts.max_body_bytes).await {
+            Ok(b) => b,
+            Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "").into_response(),
+        };
+        return crate::epay::notification(&ybx, page, query.as_deref().unwrap_or(""), &body)
+            .await;
+    }
     let Some(page) = PAGES.iter().find(|p| p.eq_ignore_ascii_case(name)) else {
         return not_found();
     };
@@ -205,7 +248,19 @@ fn auth_codes(page: &str) -> AuthCodes {
     match page.trim_end_matches(".aspx") {
         "GetProviderConfig" | "GetAgentParameters" | "GetTimeSegment" => AUTH_A_BARE,
         "OrderProducts" => AUTH_ORDER,
-        "CancelOrder" | "QueryOrder" | "QueryOrdersList" | "QueryOrderPageListCount" => AUTH_A,
+        "CancelOrder"
+        | "QueryOrder"
+        | "QueryOrdersList"
+        | "QueryOrderPageListCount"
+        | "OrderAndPayWithYDJ"
+        | "OrderAndPayWithFK"
+        | "UseAccountToPay"
+        | "UseAccountToPayByPwd"
+        | "UseAccountToPayByFK"
+        | "UseAccountToPayByFKWithPwd"
+        | "UseFKAccountToPayByPwd"
+        | "ChangePayPwd" => AUTH_A,
+        "SetAgentParameters" => AUTH_SET,
         _ => AUTH_PLAIN,
     }
 }
@@ -321,6 +376,23 @@ async fn dispatch(cx: &Ctx, page: &str) -> Answer {
         "QueryOrdersList.aspx" => query::query_orders_list(cx, false).await,
         "QueryOrderPageListCount.aspx" => query::query_orders_list(cx, true).await,
         "GetProductsIdentity.aspx" => query::get_products_identity(cx).await,
+        "ReadyToPay.aspx" => payment::ready_to_pay(cx, Account::Deposit).await,
+        "ReadyToPayByFK.aspx" => payment::ready_to_pay(cx, Account::Rebate).await,
+        "UseAccountToPay.aspx" => payment::use_account_by_code(cx, Account::Deposit).await,
+        "UseAccountToPayByFK.aspx" => payment::use_account_by_code(cx, Account::Rebate).await,
+        "UseAccountToPayByPwd.aspx" => payment::use_account_by_password(cx, Account::Deposit).await,
+        "UseAccountToPayByFKWithPwd.aspx" | "UseFKAccountToPayByPwd.aspx" => {
+            payment::use_account_by_password(cx, Account::Rebate).await
+        }
+        "GetVerificationCode.aspx" => payment::get_verification_code(cx).await,
+        "ChangePayPwd.aspx" => payment::change_pay_pwd(cx).await,
+        "GetPayChannel.aspx" => epay::get_pay_channel(cx).await,
+        "BeginToPay.aspx" => epay::begin_to_pay(cx).await,
+        "ActivateTicket.aspx" => tickets::activate_ticket(cx).await,
+        "GetTicketList.aspx" => tickets::get_ticket_list(cx).await,
+        "GetTicketContext.aspx" => tickets::get_ticket_context(cx).await,
+        "ReMakeTicket.aspx" => tickets::remake_ticket(cx).await,
+        "SetAgentParameters.aspx" => callbacks::set_agent_parameters(cx).await,
         _ => Answer::err(-1, codes::OTHER_ERROR),
     }
 }
