@@ -3,13 +3,16 @@
 //! By default it starts a private server per store (SQLite, then PostgreSQL) on a generated
 //! catalogue, runs its workloads at each concurrency level — seat-plan reads, complete bookings
 //! (AddTickets + CompleteOrder), the Yueke partner API reads (getSchedules, getSeats,
-//! getScheduleSoldSeats) and bookings (lockSeats + confirmOrder) on the same seats' cursor, and an
-//! oversell check where many workers race for the same seats — verifies that every confirmed
-//! booking is kept and no seat is sold twice, and prints Markdown tables for
+//! getScheduleSoldSeats) and bookings (lockSeats + confirmOrder) on the same seats' cursor, the
+//! 游宝星 scenic flow (GetProducts and GetProductsInventory reads, OrderAndPayWithYDJ bookings
+//! under a day quota and without one), and oversell checks where many workers race for the same
+//! seats or the last units of a day quota — verifies that every confirmed booking is kept, no
+//! seat is sold twice and no quota is exceeded, and prints Markdown tables for
 //! `docs/performance.md`. With `--url` it measures a running server.
 
 mod api;
 mod report;
+mod scenic;
 mod server;
 mod workload;
 mod yueke;
@@ -17,6 +20,7 @@ mod yueke;
 use anyhow::{bail, Context};
 use clap::{Parser, ValueEnum};
 use report::Row;
+use scenic::YbxTarget;
 use server::{Server, ServerOptions, Store};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -110,6 +114,33 @@ struct Cli {
     /// With --url: the cinema's Yueke cinemaLinkId (default: the demo's, for cinema 0200).
     #[arg(long, default_value = "888")]
     yueke_link: String,
+    /// Leave out the 游宝星 scenic workloads.
+    #[arg(long)]
+    no_ybx: bool,
+    /// With --url: the 游宝星 agent's `user` (default: the demo's).
+    #[arg(long, default_value = "demo-agent")]
+    ybx_user: String,
+    /// With --url: the 游宝星 agent's data key (default: the demo's).
+    #[arg(long, default_value = "6F9619FF-8B86-D011-B42D-00C04FC964FF")]
+    ybx_key: String,
+    /// With --url: the 游宝星 agent's login password (default: the demo's).
+    #[arg(long, default_value = "demo-pass")]
+    ybx_password: String,
+    /// With --url: the 游宝星 agent's payment password (default: the demo's).
+    #[arg(long, default_value = "123456")]
+    ybx_pay_password: String,
+    /// With --url: the scenic product with a day quota to book (default: the demo's adult
+    /// ticket, whose day quota of 500 ends long runs early).
+    #[arg(long, default_value = "8A1F0C2E-0001-4C6B-9E51-3D2A7B000001")]
+    ybx_product: String,
+    /// With --url: a scenic product without a quota to book too, or `none` (default: the
+    /// demo's unlimited ticket).
+    #[arg(long, default_value = "8A1F0C2E-0004-4C6B-9E51-3D2A7B000004")]
+    ybx_open_product: String,
+    /// With --url: the scenic product whose remaining day quota the 游宝星 oversell check sells
+    /// out (default: none, no check — the demo has no small dedicated quota).
+    #[arg(long)]
+    ybx_contention_product: Option<String>,
 }
 
 /// What to run against one server.
@@ -121,6 +152,8 @@ struct Plan {
     contention_session: String,
     /// The Yueke channel to use (`None`: no Yueke workloads).
     yueke: Option<YuekeTarget>,
+    /// The 游宝星 agent to use (`None`: no 游宝星 workloads).
+    ybx: Option<YbxTarget>,
 }
 
 #[tokio::main]
@@ -189,6 +222,17 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 secret: cli.yueke_secret.clone(),
                 link: cli.yueke_link.clone(),
             }),
+            ybx: (!cli.no_ybx).then(|| YbxTarget {
+                base: url.clone(),
+                user: cli.ybx_user.clone(),
+                key: cli.ybx_key.clone(),
+                password: cli.ybx_password.clone(),
+                pay_password: cli.ybx_pay_password.clone(),
+                quota_product: cli.ybx_product.clone(),
+                open_product: (!cli.ybx_open_product.eq_ignore_ascii_case("none"))
+                    .then(|| cli.ybx_open_product.clone()),
+                contention_product: cli.ybx_contention_product.clone(),
+            }),
         };
         return bench(&cli, &plan).await;
     }
@@ -224,6 +268,8 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             pg: &cli.pg,
             sessions,
             max_connections: cli.max_connections,
+            ybx_daily_max: (SIZED_FOR_BOOKINGS_PER_SEC * cli.seconds as usize * cli.levels.len())
+                as i64,
         })
         .await
         .with_context(|| format!("starting the {} server", store.name()))?;
@@ -249,6 +295,16 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 channel: server::YUEKE_CHANNEL.to_string(),
                 secret: srv.yueke_secret.clone(),
                 link: server::YUEKE_LINK.to_string(),
+            }),
+            ybx: (!cli.no_ybx).then(|| YbxTarget {
+                base: srv.base.clone(),
+                user: server::YBX_USER.to_string(),
+                key: srv.ybx.key.clone(),
+                password: srv.ybx.password.clone(),
+                pay_password: srv.ybx.pay_password.clone(),
+                quota_product: server::YBX_QUOTA_PRODUCT.to_string(),
+                open_product: Some(server::YBX_OPEN_PRODUCT.to_string()),
+                contention_product: Some(server::YBX_CONTENTION_PRODUCT.to_string()),
             }),
         };
         let result = bench(&cli, &plan).await;
@@ -300,6 +356,13 @@ async fn bench(cli: &Cli, plan: &Plan) -> anyhow::Result<bool> {
         }
         None => None,
     };
+    let ybx_setup = match &plan.ybx {
+        Some(y) => {
+            eprintln!("[{short}] ybx: listing products and the day quota");
+            Some(scenic::discover(y).await?)
+        }
+        None => None,
+    };
     let mut rows: Vec<Row> = Vec::new();
     for &level in &cli.levels {
         let log = Arc::new(ErrorLog::new(format!("{short} seat-plan c={level}")));
@@ -329,6 +392,25 @@ async fn bench(cli: &Cli, plan: &Plan) -> anyhow::Result<bool> {
             for &level in &cli.levels {
                 let log = Arc::new(ErrorLog::new(format!("{short} {label} c={level}")));
                 let row = yueke::reads(y, api, label, requests, level, duration, log).await?;
+                eprintln!("[{short}] {label} c={level}: {:.0}/s", row.ops_per_sec);
+                rows.push(row);
+            }
+        }
+    }
+    if let (Some(y), Some(setup)) = (&plan.ybx, &ybx_setup) {
+        let inventory_label = format!("ybx GetProductsInventory ({} days)", scenic::INVENTORY_DAYS);
+        let reads: [(&'static str, &str, &[(String, String)]); 2] = [
+            (scenic::GET_PRODUCTS, "ybx GetProducts", &[]),
+            (
+                scenic::GET_INVENTORY,
+                &inventory_label,
+                &setup.inventory_read,
+            ),
+        ];
+        for (page, label, params) in reads {
+            for &level in &cli.levels {
+                let log = Arc::new(ErrorLog::new(format!("{short} {label} c={level}")));
+                let row = scenic::reads(y, page, label, params, level, duration, log).await?;
                 eprintln!("[{short}] {label} c={level}: {:.0}/s", row.ops_per_sec);
                 rows.push(row);
             }
@@ -380,7 +462,53 @@ async fn bench(cli: &Cli, plan: &Plan) -> anyhow::Result<bool> {
         }
     }
     rows.extend(yueke_rows);
+    let mut ybx_booked = Vec::new();
+    if let (Some(y), Some(setup)) = (&plan.ybx, &ybx_setup) {
+        let counter = Arc::new(AtomicUsize::new(0));
+        let products = std::iter::once((
+            y.quota_product.as_str(),
+            "ybx OrderAndPayWithYDJ (day quota)",
+        ))
+        .chain(
+            y.open_product
+                .as_deref()
+                .map(|p| (p, "ybx OrderAndPayWithYDJ (no quota)")),
+        );
+        for (product, label) in products {
+            for &level in &cli.levels {
+                let log = Arc::new(ErrorLog::new(format!("{short} {label} c={level}")));
+                let out = scenic::bookings(
+                    y,
+                    setup,
+                    product,
+                    label,
+                    &format!("{run_id}y"),
+                    counter.clone(),
+                    level,
+                    duration,
+                    log,
+                )
+                .await?;
+                eprintln!(
+                    "[{short}] {label} c={level}: {:.0}/s ({} errors)",
+                    out.row.ops_per_sec, out.row.errors
+                );
+                rows.push(out.row);
+                ybx_booked.extend(out.booked);
+                if out.exhausted.is_some() {
+                    // The stock is used up: later levels would only be refused.
+                    break;
+                }
+            }
+        }
+    }
     let mut checks: Vec<Check> = Vec::new();
+    if let Some(setup) = &ybx_setup {
+        checks.push(Check {
+            lines: setup.lines.clone(),
+            problems: Vec::new(),
+        });
+    }
     if let Some(setup) = &yueke_setup {
         checks.push(Check {
             lines: setup.lines.clone(),
@@ -405,6 +533,10 @@ async fn bench(cli: &Cli, plan: &Plan) -> anyhow::Result<bool> {
     );
     if let Some(y) = &plan.yueke {
         checks.push(yueke::verify_orders(y, &yueke_orders, yueke_locked, cli.verify_sample).await?);
+    }
+    if let (Some(y), Some(setup)) = (&plan.ybx, &ybx_setup) {
+        eprintln!("[{short}] verifying {} 游宝星 bookings", ybx_booked.len());
+        checks.push(scenic::verify(y, setup, &ybx_booked, cli.verify_sample).await?);
     }
     if exhausted {
         checks.push(Check {
@@ -432,6 +564,32 @@ async fn bench(cli: &Cli, plan: &Plan) -> anyhow::Result<bool> {
     .await?;
     rows.push(row);
     checks.push(check);
+    if let (Some(y), Some(setup)) = (&plan.ybx, &ybx_setup) {
+        if y.contention_product.is_some() {
+            eprintln!(
+                "[{short}] ybx oversell check: {} workers on the day quota of {}",
+                cli.contention_workers,
+                y.contention_product.as_deref().unwrap_or_default()
+            );
+            let log = Arc::new(ErrorLog::new(format!("{short} ybx contention")));
+            let (row, check) = scenic::contention(
+                y,
+                setup,
+                cli.contention_workers,
+                duration,
+                &format!("{run_id}z"),
+                log,
+            )
+            .await?;
+            rows.push(row);
+            checks.push(check);
+        } else {
+            checks.push(Check {
+                lines: vec!["ybx oversell check skipped: no --ybx-contention-product".to_string()],
+                problems: Vec::new(),
+            });
+        }
+    }
 
     println!("## {}\n", plan.title);
     print!("{}", report::table(&rows));

@@ -24,6 +24,22 @@ pub const YUEKE_CHANNEL: &str = "BENCHYK";
 const TICKET_TYPE: &str = "0001";
 /// Code of the first generated session; the others follow.
 const FIRST_SESSION: usize = 100_000;
+/// Code (and 游宝星 link) of the generated scenic area.
+pub const SCENIC: &str = "JQB1";
+/// `user` of the generated 游宝星 agent.
+pub const YBX_USER: &str = "bench-ybx";
+/// The scenic product with a day quota that the booking workload sells.
+pub const YBX_QUOTA_PRODUCT: &str = "BE0C0000-0001-4000-8000-000000000001";
+/// The scenic product without a quota.
+pub const YBX_OPEN_PRODUCT: &str = "BE0C0000-0002-4000-8000-000000000002";
+/// The scenic product with a small day quota that the oversell check races for.
+pub const YBX_CONTENTION_PRODUCT: &str = "BE0C0000-0003-4000-8000-000000000003";
+/// Day quota of `YBX_CONTENTION_PRODUCT`.
+pub const YBX_CONTENTION_QUOTA: i64 = 20;
+/// Price of every scenic product, in fen (¥10.00).
+pub const YBX_PRICE: i64 = 1000;
+/// Time segments of the scenic area's line `01`.
+const YBX_SEGMENTS: usize = 4;
 
 /// Which database a private server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,11 +67,51 @@ pub fn session_codes(count: usize) -> Vec<String> {
         .collect()
 }
 
+/// The generated 游宝星 agent and the size of the scenic area's quotas.
+#[derive(Debug, Clone)]
+pub struct YbxAgent {
+    /// Data key (36 characters, GUID-shaped).
+    pub key: String,
+    /// Login password (plain).
+    pub password: String,
+    /// Payment password (plain).
+    pub pay_password: String,
+    /// Day quota of `YBX_QUOTA_PRODUCT`; every segment of line `01` holds this much too.
+    pub daily_max: i64,
+}
+
+impl YbxAgent {
+    /// Random credentials and a day quota of `daily_max`.
+    pub fn generate(daily_max: i64) -> YbxAgent {
+        let a = random_suffix();
+        let b = random_suffix();
+        YbxAgent {
+            key: format!(
+                "{}-{}-{}-{}-{}",
+                &a[..8],
+                &a[8..12],
+                &b[..4],
+                &b[4..8],
+                random_suffix()
+            )
+            .to_ascii_uppercase(),
+            password: format!("pw{}", random_suffix()),
+            pay_password: (100_000 + u64::from_str_radix(&b[..8], 16).unwrap_or(0) % 900_000)
+                .to_string(),
+            daily_max: daily_max.max(1),
+        }
+    }
+}
+
 /// The generated catalogue: one cinema (offered to Yueke channels as `YUEKE_LINK`), one screen
 /// of `ROWS` × `COLUMNS` seats, one film, one ticket type at `PRICE`, `sessions` sessions from
 /// tomorrow on, one Vista partner holding `token` and one Yueke channel `YUEKE_CHANNEL` signing
-/// with `yueke_secret`, both selling on channel RSP.
-pub fn catalogue(sessions: usize, token: &str, yueke_secret: &str) -> String {
+/// with `yueke_secret`, both selling on channel RSP; and one scenic area `SCENIC` (游宝星 link
+/// `SCENIC`) selling by time segment on a line of `YBX_SEGMENTS` segments, with a product under
+/// a day quota of `ybx.daily_max`, one without a quota and one under a quota of
+/// `YBX_CONTENTION_QUOTA`, sold by the 游宝星 agent `YBX_USER` from a deposit large enough for
+/// every unit the line holds.
+pub fn catalogue(sessions: usize, token: &str, yueke_secret: &str, ybx: &YbxAgent) -> String {
     let mut t = String::new();
     let _ = writeln!(
         t,
@@ -91,9 +147,47 @@ pub fn catalogue(sessions: usize, token: &str, yueke_secret: &str) -> String {
          options = {{ allow_price_override = false, allow_refunds = true, allow_external_payments = true }}\n\n\
          [[partner]]\ncode = \"benchyk\"\nname = \"Bench Yueke\"\nchannel = \"RSP\"\nvenues = [\"{CINEMA}\"]\n\n\
          [[partner.credential]]\nprotocol = \"yueke\"\nkey = \"{YUEKE_CHANNEL}\"\nsecret = \"{yueke_secret}\"\n\
-         options = {{ apis = [\"*\"], ticket_type = \"{TICKET_TYPE}\" }}"
+         options = {{ apis = [\"*\"], ticket_type = \"{TICKET_TYPE}\" }}\n"
     );
+    scenic(&mut t, ybx);
     t
+}
+
+/// The scenic area and the 游宝星 agent of the generated catalogue.
+fn scenic(t: &mut String, ybx: &YbxAgent) {
+    let capacity = ybx.daily_max;
+    let segments: Vec<String> = (0..YBX_SEGMENTS)
+        .map(|i| {
+            format!(
+                "  {{ index = {}, start = \"{:02}:00\", end = \"{:02}:00\", capacity = {capacity} }},",
+                i + 1,
+                8 + 2 * i,
+                10 + 2 * i
+            )
+        })
+        .collect();
+    let deposit = YBX_PRICE * capacity * YBX_SEGMENTS as i64 * 2;
+    let login_md5 = boxoffice_ybx::crypto::md5_upper(&ybx.password);
+    let pay_md5 = boxoffice_ybx::crypto::md5_upper(&ybx.pay_password);
+    let _ = writeln!(
+        t,
+        "\n[[venue]]\ncode = \"{SCENIC}\"\nname = \"Bench Scenic\"\nkind = \"scenic_area\"\n\
+         links = {{ ybx = \"{SCENIC}\" }}\n\n\
+         [venue.scenic]\nsegmented = true\nremote_activation = 1\nactivate_on_payment = true\n\n\
+         [[venue.line]]\ncode = \"01\"\nname = \"Bench Line\"\nsegment = [\n{}\n]\n\n\
+         [[venue.product]]\nid = \"{YBX_QUOTA_PRODUCT}\"\nname = \"Quota\"\nprice = {YBX_PRICE}\n\
+         max_per_order = 50\ninventory = true\ndaily_max = {capacity}\nlines = [\"01\"]\n\n\
+         [[venue.product]]\nid = \"{YBX_OPEN_PRODUCT}\"\nname = \"Open\"\nprice = {YBX_PRICE}\n\
+         max_per_order = 50\nlines = [\"01\"]\n\n\
+         [[venue.product]]\nid = \"{YBX_CONTENTION_PRODUCT}\"\nname = \"Contended\"\nprice = {YBX_PRICE}\n\
+         max_per_order = 50\ninventory = true\ndaily_max = {YBX_CONTENTION_QUOTA}\nlines = [\"01\"]\n\n\
+         [[partner]]\ncode = \"benchybx\"\nname = \"Bench Agent\"\nvenues = [\"{SCENIC}\"]\n\
+         accounts = {{ deposit = {deposit} }}\n\n\
+         [[partner.credential]]\nprotocol = \"ybx\"\nkey = \"{YBX_USER}\"\nsecret = \"{}\"\n\
+         options = {{ login_md5 = \"{login_md5}\", pay_md5 = \"{pay_md5}\", allow_deposit = true }}",
+        segments.join("\n"),
+        ybx.key
+    );
 }
 
 /// A short random-enough hex string (time and process id), for names that must not collide.
@@ -181,6 +275,8 @@ pub struct Server {
     pub yueke_secret: String,
     /// Generated session codes, in order.
     pub sessions: Vec<String>,
+    /// The generated 游宝星 agent.
+    pub ybx: YbxAgent,
     child: tokio::process::Child,
     log: PathBuf,
     pg: Option<PgDatabase>,
@@ -199,6 +295,8 @@ pub struct ServerOptions<'a> {
     pub sessions: usize,
     /// `max_connections` of the server's pool.
     pub max_connections: u32,
+    /// Day quota of the scenic product the 游宝星 booking workload sells.
+    pub ybx_daily_max: i64,
 }
 
 impl Server {
@@ -211,9 +309,13 @@ impl Server {
             .context("creating a temporary directory")?;
         let token = format!("BENCH-{}", random_suffix());
         let yueke_secret = random_suffix();
+        let ybx = YbxAgent::generate(o.ybx_daily_max);
         let catalog_path = dir.path().join("catalog.toml");
-        std::fs::write(&catalog_path, catalogue(o.sessions, &token, &yueke_secret))
-            .with_context(|| format!("writing {}", catalog_path.display()))?;
+        std::fs::write(
+            &catalog_path,
+            catalogue(o.sessions, &token, &yueke_secret, &ybx),
+        )
+        .with_context(|| format!("writing {}", catalog_path.display()))?;
         let (database, pg) = match o.store {
             Store::Sqlite => (
                 format!("sqlite://{}", dir.path().join("boxoffice.db").display()),
@@ -280,6 +382,7 @@ impl Server {
             token,
             yueke_secret,
             sessions: session_codes(o.sessions),
+            ybx,
             child,
             log,
             pg,
@@ -397,7 +500,8 @@ mod tests {
 
     #[test]
     fn catalogue_is_toml_with_every_session() {
-        let text = catalogue(30, "T", "S");
+        let ybx = YbxAgent::generate(5000);
+        let text = catalogue(30, "T", "S", &ybx);
         let doc: toml::Table = toml::from_str(&text).expect("valid TOML");
         let venue = &doc["venue"][0];
         assert_eq!(venue["session"].as_array().map(Vec::len), Some(30));
@@ -427,6 +531,24 @@ mod tests {
             yk["credential"][0]["options"]["ticket_type"].as_str(),
             Some(TICKET_TYPE)
         );
+        let scenic = &doc["venue"][1];
+        assert_eq!(scenic["kind"].as_str(), Some("scenic_area"));
+        assert_eq!(scenic["links"]["ybx"].as_str(), Some(SCENIC));
+        assert_eq!(
+            scenic["line"][0]["segment"].as_array().map(Vec::len),
+            Some(YBX_SEGMENTS)
+        );
+        assert_eq!(scenic["product"][0]["daily_max"].as_integer(), Some(5000));
+        assert!(scenic["product"][1].get("daily_max").is_none());
+        assert_eq!(
+            scenic["product"][2]["daily_max"].as_integer(),
+            Some(YBX_CONTENTION_QUOTA)
+        );
+        let agent = &doc["partner"][2];
+        assert_eq!(agent["credential"][0]["protocol"].as_str(), Some("ybx"));
+        assert_eq!(agent["credential"][0]["secret"].as_str(), Some(&*ybx.key));
+        assert_eq!(ybx.key.len(), 36);
+        assert!(agent["accounts"]["deposit"].as_integer() > Some(5000 * YBX_PRICE));
     }
 
     #[test]

@@ -1,4 +1,7 @@
-//! The `boxoffice` command: `demo`, `serve`, `catalog apply`.
+//! The `boxoffice` command: `demo`, `serve`, `catalog apply`, 游宝星 key files and the
+//! operator actions (`ybx agent|recharge|ledger|counter-sale|ticket|order|outbox`, `messages`).
+
+mod ops;
 
 use anyhow::Context;
 use boxoffice_core::clock::SystemClock;
@@ -41,11 +44,13 @@ enum Command {
         #[command(subcommand)]
         action: CatalogAction,
     },
-    /// 游宝星 agent key files.
+    /// 游宝星 agent key files and operator actions.
     Ybx {
         #[command(subcommand)]
         action: YbxAction,
     },
+    /// Messages (SMS) kept by the built-in message sink, oldest first.
+    Messages(ops::MessagesArgs),
 }
 
 #[derive(Subcommand)]
@@ -76,6 +81,8 @@ enum YbxAction {
         #[arg(long)]
         password: String,
     },
+    #[command(flatten)]
+    Ops(ops::YbxOps),
 }
 
 #[derive(Subcommand)]
@@ -186,6 +193,10 @@ async fn main() -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("cannot read the key file with this password: {e}"))?;
             println!("{key}");
         }
+        Command::Ybx {
+            action: YbxAction::Ops(cmd),
+        } => ops::ybx(cmd).await?,
+        Command::Messages(args) => ops::messages(args).await?,
         Command::Catalog {
             action:
                 CatalogAction::Apply {

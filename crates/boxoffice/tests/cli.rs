@@ -38,7 +38,7 @@ async fn catalog_apply_twice_changes_nothing_the_second_time() {
     };
     let first = run();
     assert!(
-        first.contains("catalogue applied: 13 document(s) changed"),
+        first.contains("catalogue applied: 16 document(s) changed"),
         "{first}"
     );
     assert_eq!(run(), "catalogue applied: 0 document(s) changed\n");
@@ -198,14 +198,8 @@ async fn ybx_key_files_are_exported_and_imported_as_documented() {
     let (db, _dir) = boxoffice_server::testing::fresh_database(TestStore::from_env()).await;
     let dir = tempfile::tempdir().unwrap();
     let catalog = dir.path().join("catalog.toml");
-    std::fs::write(
-        &catalog,
-        format!(
-            "{}\n[[partner]]\ncode = \"demo-agent\"\nname = \"Demo agent\"\n\n[[partner.credential]]\nprotocol = \"ybx\"\nkey = \"demo-agent\"\nsecret = \"6F9619FF-8B86-D011-B42D-00C04FC964FF\"\n",
-            boxoffice_server::DEMO_CATALOG
-        ),
-    )
-    .unwrap();
+    // The demo catalogue has the agent `demo-agent` with the catalogue's example key.
+    std::fs::write(&catalog, boxoffice_server::DEMO_CATALOG).unwrap();
     let out = boxoffice()
         .args(["catalog", "apply"])
         .arg(&catalog)

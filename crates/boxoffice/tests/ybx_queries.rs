@@ -111,6 +111,9 @@ const LIST_ITEM_TAGS: &[&str] = &[
     "fptt",
 ];
 
+/// Request parameters of a table-driven case.
+type Params<'a> = &'a [(&'a str, &'a str)];
+
 const IDENTITY_TAGS: &[&str] = &[
     "Item",
     "orderid",
@@ -380,8 +383,8 @@ async fn query_order_reports_a_booking_made_through_order_products() {
     assert_eq!(r.tag("productstatus").as_deref(), Some("1"));
     assert_eq!(r.tag("timeindex").as_deref(), Some("1"));
     assert_eq!(r.tag("timeindexdesc").as_deref(), Some("08:00-10:00"));
-    assert_eq!(r.tag("serverstationid").as_deref(), Some("99"));
-    assert_eq!(r.tag("serverstationname").as_deref(), Some("互联网售票"));
+    assert_eq!(r.tag("serverstationid").as_deref(), Some("01"));
+    assert_eq!(r.tag("serverstationname").as_deref(), Some("主游览线"));
     assert_eq!(r.tag("seatlistdesc").as_deref(), Some(""));
     assert_eq!(r.tag("dealnum").as_deref(), Some("0"));
     assert_eq!(r.tag("fees").as_deref(), Some("0.00"));
@@ -447,7 +450,7 @@ async fn query_pages_follow_a_deposit_paid_and_activated_booking() {
     )
     .await;
     l.expect(0, "");
-    assert_eq!(l.tags("orderid"), [number.clone()]);
+    assert_eq!(l.tags("orderid"), [number.as_str()]);
     assert_eq!(l.tag("dealdesc").as_deref(), Some("共成交成人票2张"));
     server.stop().await;
 }
@@ -679,7 +682,7 @@ async fn order_list_pages_newest_first_in_pages_of_twenty() {
     // The other agent sees only its own order.
     let theirs = list(&server, &Agent::demo2(), &[("Page_index", "0")]).await;
     theirs.expect(0, "");
-    assert_eq!(theirs.tags("orderid"), [foreign.number.clone()]);
+    assert_eq!(theirs.tags("orderid"), [foreign.number.as_str()]);
     let c2 = count(&server, &Agent::demo2(), &[]).await;
     assert_eq!(c2.tag("recordcount").as_deref(), Some("1"));
     assert_eq!(c2.tag("pagecount").as_deref(), Some("1"));
@@ -791,21 +794,21 @@ async fn order_list_filters_by_mobile_id_number_state_and_product() {
         (r, n)
     };
     let (r, n) = p("SJHM", "13911112222".into()).await;
-    assert_eq!(ids(&r), [a.number.clone()]);
+    assert_eq!(ids(&r), [a.number.as_str()]);
     assert_eq!(n.tag("recordcount").as_deref(), Some("1"));
     let (r, _) = p("ZJHM", id_a.to_ascii_lowercase()).await;
-    assert_eq!(ids(&r), [a.number.clone()]);
+    assert_eq!(ids(&r), [a.number.as_str()]);
     let (r, _) = p("YDDH", b.number.clone()).await;
-    assert_eq!(ids(&r), [b.number.clone()]);
+    assert_eq!(ids(&r), [b.number.as_str()]);
     let (r, _) = p("ZT", "c".into()).await;
-    assert_eq!(ids(&r), [b.number.clone()]);
+    assert_eq!(ids(&r), [b.number.as_str()]);
     let (r, _) = p("ZT", "3".into()).await;
-    assert_eq!(ids(&r), [c.number.clone()]);
+    assert_eq!(ids(&r), [c.number.as_str()]);
     let (r, n) = p("ProductID", UNLIMITED.to_ascii_lowercase()).await;
-    assert_eq!(ids(&r), [c.number.clone(), b.number.clone()]);
+    assert_eq!(ids(&r), [c.number.as_str(), b.number.as_str()]);
     assert_eq!(n.tag("recordcount").as_deref(), Some("2"));
     let (r, _) = p("ProductID", ADULT.into()).await;
-    assert_eq!(ids(&r), [c.number.clone(), a.number.clone()]);
+    assert_eq!(ids(&r), [c.number.as_str(), a.number.as_str()]);
 
     // Nothing matches.
     let (r, n) = p("ZT", "4".into()).await;
@@ -821,7 +824,7 @@ async fn order_list_filters_by_mobile_id_number_state_and_product() {
         &[("Page_index", "0"), ("ZT", "0"), ("ProductID", ADULT)],
     )
     .await;
-    assert_eq!(ids(&r), [a.number.clone()]);
+    assert_eq!(ids(&r), [a.number.as_str()]);
     server.stop().await;
 }
 
@@ -937,7 +940,7 @@ async fn order_list_rejects_bad_parameters() {
     }
     count(&server, &agent, &[]).await.expect(0, "");
 
-    let cases: [(&[(&str, &str)], i64, &str); 9] = [
+    let cases: [(Params, i64, &str); 9] = [
         (&[("Query_model", "4")], -1901, PARAM_ERROR),
         (&[("Query_model", "x")], -1901, PARAM_ERROR),
         (&[("Start_datetime", "2026-11-01")], -1901, PARAM_ERROR),
@@ -1020,7 +1023,7 @@ async fn products_identity_lists_persons_booked_through_order_products() {
     let mut tags = IDENTITY_TAGS.to_vec();
     tags.extend_from_slice(IDENTITY_TAGS);
     assert_eq!(payload_tags(&r.text), tags);
-    assert_eq!(r.tags("orderid"), [number.clone(), number.clone()]);
+    assert_eq!(r.tags("orderid"), [number.as_str(), &number]);
     assert_eq!(r.tags("productid"), [REAL_NAME, REAL_NAME]);
     assert_eq!(r.tags("productname"), ["实名票", "实名票"]);
     assert_eq!(r.tags("type"), ["1", "1"]);

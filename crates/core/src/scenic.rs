@@ -159,6 +159,13 @@ impl ScenicSettings {
     }
 }
 
+/// Whole days from `now_ms` to 00:00 (venue time) of `visit` — negative on or after that day —
+/// as breach fees count them (catalogue §1.9).
+pub fn lead_days(visit: NaiveDate, now_ms: Millis, offset: chrono::FixedOffset) -> i64 {
+    let start = crate::clock::from_local(visit.and_time(chrono::NaiveTime::MIN), offset);
+    (crate::clock::to_millis(start) - now_ms).div_euclid(86_400_000)
+}
+
 /// How a product's units become tickets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -709,6 +716,37 @@ impl OutboxEvent {
     }
 }
 
+/// An instant payment of a visit order through a payment gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitPayment {
+    /// Merchant trade number sent to the platform (unique).
+    pub out_trade_no: String,
+    /// The order.
+    pub order_id: VisitOrderId,
+    /// Channel (`01` Alipay, `02` WeChat Pay, `03` UnionPay).
+    pub channel: String,
+    /// Amount in fen.
+    pub amount: i64,
+    /// `started`, `succeeded` or `failed`.
+    pub state: String,
+    /// The platform's transaction number, once known.
+    pub platform_no: String,
+    /// Where the caller wants the result announced (optional).
+    pub notify_url: String,
+    /// Started.
+    pub created_ms: Millis,
+    /// Settled.
+    pub settled_ms: Option<Millis>,
+}
+
+/// Starts instant payments. The built-in implementation is a local simulator of the platforms
+/// (a page where the payer confirms or declines, which then sends the platform's signed
+/// notification); real gateways implement the same trait.
+pub trait PaymentGateway: Send + Sync + 'static {
+    /// The URL the payer is sent to for a started payment.
+    fn pay_url(&self, payment: &VisitPayment, order_number: &str) -> String;
+}
+
 /// A single-use verification code (SMS) to consume inside a visit-order transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeUse {
@@ -831,6 +869,9 @@ pub struct VisitEffects {
     /// A verification code to consume (refused with [`VisitRefusal::CodeRejected`] when it is
     /// not the current, unused, unexpired code of its subject).
     pub use_code: Option<CodeUse>,
+    /// An instant payment to mark succeeded `(out_trade_no, platform number)`: only a payment
+    /// still `started` (refused with [`VisitRefusal::PaymentSettled`] otherwise).
+    pub settle_payment: Option<(String, String)>,
 }
 
 /// A visit order to create.
@@ -902,6 +943,8 @@ pub enum VisitRefusal {
     WrongState(Option<VisitState>),
     /// The verification code was wrong, used or expired.
     CodeRejected,
+    /// The payment was settled before (a repeated notification).
+    PaymentSettled,
 }
 
 /// What became of a visit-order creation or change.

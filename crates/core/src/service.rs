@@ -1141,6 +1141,107 @@ impl Boxoffice {
         }
         Ok(sessions.len())
     }
+
+    /// Closes visit orders whose time ran out (catalogue rules of scenic areas): unpaid orders
+    /// close; deposit- or rebate-authorized orders close with the breach fee taken from the
+    /// hold; paid, undelivered orders become refund applications of the amount less the fee.
+    /// Each in one transaction that also gives back quota units and identity numbers and queues
+    /// the `order_changed` event. Returns how many orders changed.
+    pub async fn sweep_visits(&self) -> Result<usize, StoreError> {
+        use crate::scenic::{
+            lead_days, AccountMove, OutboxEvent, VisitChange, VisitEffects, VisitOutcome,
+            VisitRefusal, VisitState,
+        };
+        let now = self.now_ms();
+        let due = self.store.due_visit_orders(now, 200).await?;
+        let mut changed = 0;
+        for o in due {
+            let (to, account) = match o.state {
+                VisitState::Booked => (VisitState::Closed, None),
+                VisitState::DepositAuthorized => (VisitState::Closed, Some("deposit")),
+                VisitState::RebateAuthorized => (VisitState::Closed, Some("rebate")),
+                VisitState::Paid => (VisitState::RefundRequested, None),
+                _ => continue,
+            };
+            let scenic = self
+                .catalog()
+                .venue_by_id(o.venue_id)
+                .and_then(|v| v.scenic.clone())
+                .unwrap_or_default();
+            let lead = lead_days(o.visit_date, now, self.settings.offset);
+            let fee: i64 = if o.state == VisitState::Booked {
+                0
+            } else {
+                o.detail
+                    .items
+                    .iter()
+                    .map(|i| scenic.fee(&i.product, i.unit_price, i.count - i.free, lead))
+                    .sum()
+            };
+            let mut shortfall = 0;
+            loop {
+                let charged = fee - shortfall;
+                let mut effects = VisitEffects {
+                    release: true,
+                    ..VisitEffects::default()
+                };
+                if let Some(account) = account {
+                    effects.accounts.push(AccountMove {
+                        account: account.into(),
+                        balance_delta: -charged,
+                        held_delta: -o.detail.held,
+                        kind: if charged > 0 { "fee" } else { "release" }.into(),
+                        note: if shortfall > 0 {
+                            format!("expired {}; fee short by {shortfall} fen", o.number)
+                        } else {
+                            format!("expired {}", o.number)
+                        },
+                    });
+                }
+                if !o.detail.sender_ref.is_empty() && !o.detail.protocol.is_empty() {
+                    effects
+                        .events
+                        .push(OutboxEvent::order_changed(&o.detail.protocol, to));
+                }
+                let mut detail = o.detail.clone();
+                detail.fees = charged;
+                detail.held = 0;
+                if to == VisitState::Closed {
+                    detail.closed_ms = Some(now);
+                    detail.paid = 0;
+                } else {
+                    detail.extra.insert(
+                        "refund_amount".into(),
+                        (o.detail.paid - charged).max(0).into(),
+                    );
+                }
+                let change = VisitChange {
+                    order_id: o.id,
+                    from: vec![o.state],
+                    to,
+                    detail: Some(detail),
+                    expires_ms: Some(None),
+                    segment: None,
+                    now_ms: now,
+                    actor: "system".into(),
+                    effects,
+                };
+                match self.store.change_visit_order(change).await? {
+                    VisitOutcome::Refused(VisitRefusal::Insufficient(_)) if charged > 0 => {
+                        // The balance cannot cover the fee: charge nothing now and record the
+                        // shortfall for the supplier (balances never go negative).
+                        shortfall = fee;
+                    }
+                    VisitOutcome::Done(_) => {
+                        changed += 1;
+                        break;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Ok(changed)
+    }
 }
 
 fn normalize(card: &str) -> String {

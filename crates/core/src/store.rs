@@ -10,7 +10,8 @@ use crate::order::{
 };
 use crate::scenic::{
     AccountBalance, AccountMove, IssueOutcome, LedgerEntry, Message, NewVisitOrder, OutboxRow,
-    StoredMessage, VerifyCode, VisitChange, VisitOrder, VisitOrderId, VisitOutcome, VisitTicket,
+    StoredMessage, VerifyCode, VisitChange, VisitOrder, VisitOrderId, VisitOutcome, VisitPayment,
+    VisitTicket,
 };
 use async_trait::async_trait;
 
@@ -459,4 +460,19 @@ pub trait Store: Send + Sync + 'static {
         next_ms: Millis,
         error: &str,
     ) -> Result<(), StoreError>;
+    /// Records a started instant payment.
+    async fn add_visit_payment(&self, payment: VisitPayment) -> Result<(), StoreError>;
+    /// An instant payment by its trade number.
+    async fn visit_payment(&self, out_trade_no: &str) -> Result<Option<VisitPayment>, StoreError>;
+    /// The instant payments of an order, oldest first.
+    async fn visit_payments(&self, order: VisitOrderId) -> Result<Vec<VisitPayment>, StoreError>;
+    /// Marks a started payment `failed` (or, outside an order change, `succeeded`); false when it
+    /// was not `started`.
+    async fn settle_visit_payment(
+        &self,
+        out_trade_no: &str,
+        state: &str,
+        platform_no: &str,
+        now_ms: Millis,
+    ) -> Result<bool, StoreError>;
 }

@@ -74,6 +74,19 @@ pub struct YbxConfig {
     /// Milliseconds between looks at the callback outbox.
     #[serde(default = "default_outbox_poll_ms")]
     pub outbox_poll_ms: u64,
+    /// Key of the payment gateway's notifications (`notify_url.aspx`); the built-in simulator
+    /// signs with it.
+    #[serde(default)]
+    pub gateway_key: Option<String>,
+    /// WeChat Pay merchant API key (`WeChatNotify.aspx`).
+    #[serde(default)]
+    pub wechat_key: Option<String>,
+    /// WeChat Pay merchant id.
+    #[serde(default)]
+    pub wechat_mch_id: Option<String>,
+    /// Public base URL of this server, used in payment links (`payurl`); empty: relative links.
+    #[serde(default)]
+    pub public_url: String,
 }
 
 impl Default for YbxConfig {
@@ -81,6 +94,10 @@ impl Default for YbxConfig {
         YbxConfig {
             inventory_quantity_convention: default_inventory_convention(),
             outbox_poll_ms: default_outbox_poll_ms(),
+            gateway_key: None,
+            wechat_key: None,
+            wechat_mch_id: None,
+            public_url: String::new(),
         }
     }
 }
@@ -191,6 +208,10 @@ const KEYS: &[&str] = &[
     "yueke_max_seats_per_lock",
     "ybx_inventory_quantity_convention",
     "ybx_outbox_poll_ms",
+    "ybx_gateway_key",
+    "ybx_wechat_key",
+    "ybx_wechat_mch_id",
+    "ybx_public_url",
     "operator_token",
 ];
 

@@ -59,6 +59,7 @@ impl App {
             ..Settings::default()
         };
         let service = Arc::new(Boxoffice::new(Arc::new(store.clone()), clock, settings).await?);
+        let defaults = YbxOptions::default();
         let ybx = Ybx::new(
             service.clone(),
             YbxOptions {
@@ -67,6 +68,14 @@ impl App {
                     .inventory_quantity_convention
                     .eq_ignore_ascii_case("v3"),
                 agent_cache_ms: config.snapshot_ttl_ms,
+                gateway_key: config.ybx.gateway_key.clone().unwrap_or(defaults.gateway_key),
+                wechat_key: config.ybx.wechat_key.clone().unwrap_or(defaults.wechat_key),
+                wechat_mch_id: config
+                    .ybx
+                    .wechat_mch_id
+                    .clone()
+                    .unwrap_or(defaults.wechat_mch_id),
+                public_url: config.ybx.public_url.trim_end_matches('/').to_string(),
                 ..YbxOptions::default()
             },
         );
@@ -161,6 +170,9 @@ pub async fn serve(
                 tick.tick().await;
                 if let Err(e) = service.sweep_expired().await {
                     tracing::warn!(error = %e, "expiry sweep failed");
+                }
+                if let Err(e) = service.sweep_visits().await {
+                    tracing::warn!(error = %e, "visit-order expiry sweep failed");
                 }
             }
         })

@@ -19,7 +19,7 @@ use boxoffice_core::order::{
 use boxoffice_core::scenic::{
     AccountBalance, AccountMove, CodeUse, IssueOutcome, LedgerEntry, Message, NewVisitOrder,
     OutboxRow, StoredMessage, VerifyCode, VisitChange, VisitOrder, VisitOrderId, VisitOutcome,
-    VisitTicket,
+    VisitPayment, VisitTicket,
 };
 use boxoffice_core::store::{
     CancelOutcome, CollectOutcome, CompleteOutcome, HoldOutcome, NewBooking, NewHold, NewItems,
@@ -1488,6 +1488,34 @@ impl Store for SqlStore {
         error: &str,
     ) -> Result<(), StoreError> {
         self.finish_outbox_of(id, state, next_ms, error).await
+    }
+
+    async fn add_visit_payment(&self, payment: VisitPayment) -> Result<(), StoreError> {
+        self.add_visit_payment_of(payment).await
+    }
+
+    async fn visit_payment(&self, out_trade_no: &str) -> Result<Option<VisitPayment>, StoreError> {
+        Ok(self
+            .visit_payments_where("out_trade_no = $1", &[out_trade_no.into()])
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn visit_payments(&self, order: VisitOrderId) -> Result<Vec<VisitPayment>, StoreError> {
+        self.visit_payments_where("order_id = $1", &[order.into()])
+            .await
+    }
+
+    async fn settle_visit_payment(
+        &self,
+        out_trade_no: &str,
+        state: &str,
+        platform_no: &str,
+        now_ms: Millis,
+    ) -> Result<bool, StoreError> {
+        self.settle_visit_payment_of(out_trade_no, state, platform_no, now_ms)
+            .await
     }
 }
 

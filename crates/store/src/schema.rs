@@ -40,6 +40,8 @@ CREATE INDEX outbox_due ON outbox (state, next_ms);
 CREATE INDEX outbox_by_order ON outbox (order_id, id);
 CREATE TABLE messages (id {ID}, venue_id BIGINT NOT NULL, partner_id BIGINT, order_id BIGINT, kind TEXT NOT NULL, phone TEXT NOT NULL, text TEXT NOT NULL, created_ms BIGINT NOT NULL);
 CREATE INDEX messages_by_phone ON messages (phone);
+CREATE TABLE visit_payments (out_trade_no TEXT PRIMARY KEY, order_id BIGINT NOT NULL REFERENCES visit_orders(id), channel TEXT NOT NULL, amount BIGINT NOT NULL, state TEXT NOT NULL, platform_no TEXT NOT NULL, notify_url TEXT NOT NULL, created_ms BIGINT NOT NULL, settled_ms BIGINT);
+CREATE INDEX visit_payments_by_order ON visit_payments (order_id);
 CREATE TABLE verify_codes (partner_id BIGINT NOT NULL, purpose TEXT NOT NULL, subject TEXT NOT NULL, code TEXT NOT NULL, phone_index BIGINT NOT NULL, issued_ms BIGINT NOT NULL, expires_ms BIGINT NOT NULL, sends_today BIGINT NOT NULL, wrong BIGINT NOT NULL, used BIGINT NOT NULL, PRIMARY KEY (partner_id, purpose, subject));
 "#;
 

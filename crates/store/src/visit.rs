@@ -12,7 +12,7 @@ use boxoffice_core::catalog::{PartnerId, VenueId};
 use boxoffice_core::clock::Millis;
 use boxoffice_core::scenic::{
     AccountBalance, AccountMove, CodeUse, IssueOutcome, LedgerEntry, Message, NewVisitOrder,
-    OutboxEvent, OutboxRow, StoredMessage, VerifyCode, VisitChange, VisitEffects, VisitOrder, VisitOrderId, VisitOutcome, VisitRefusal,
+    OutboxEvent, OutboxRow, StoredMessage, VerifyCode, VisitChange, VisitEffects, VisitPayment, VisitOrder, VisitOrderId, VisitOutcome, VisitRefusal,
     VisitState, VisitTicket,
 };
 use boxoffice_core::store::{QuotaClaim, QuotaKey, StoreError, VisitOrderRange};
@@ -197,6 +197,28 @@ async fn apply_effects(
     actor: &str,
     now_ms: Millis,
 ) -> Result<Option<VisitRefusal>, StoreError> {
+    if let Some(c) = &e.use_code {
+        let n = conn
+            .exec(
+                "UPDATE verify_codes SET used = 1 WHERE partner_id = $1 AND purpose = $2 AND subject = $3 AND code = $4 AND used = 0 AND expires_ms >= $5",
+                &[order.partner_id.into(), (&c.purpose).into(), (&c.subject).into(), (&c.code).into(), now_ms.into()],
+            )
+            .await?;
+        if n != 1 {
+            return Ok(Some(VisitRefusal::CodeRejected));
+        }
+    }
+    if let Some((no, platform)) = &e.settle_payment {
+        let n = conn
+            .exec(
+                "UPDATE visit_payments SET state = 'succeeded', platform_no = $2, settled_ms = $3 WHERE out_trade_no = $1 AND order_id = $4 AND state = 'started'",
+                &[no.into(), platform.into(), now_ms.into(), order.id.into()],
+            )
+            .await?;
+        if n != 1 {
+            return Ok(Some(VisitRefusal::PaymentSettled));
+        }
+    }
     if e.release {
         conn.exec(
             "DELETE FROM live_ids WHERE order_id = $1",
@@ -349,7 +371,11 @@ fn outbox_row(r: &Row) -> Result<OutboxRow, StoreError> {
     })
 }
 
-async fn save_order(conn: &mut dyn Conn, o: &VisitOrder) -> Result<(), StoreError> {
+async fn save_order(conn: &mut dyn Conn, o: &mut VisitOrder) -> Result<(), StoreError> {
+    // A delivered order's sale bill is, unless a front end named one, its own number.
+    if o.detail.delivered_ms.is_some() && o.detail.sale_bill.is_empty() {
+        o.detail.sale_bill = o.number.clone();
+    }
     conn.exec(
         "UPDATE visit_orders SET number = $2, state = $3, segment = $4, total = $5, updated_ms = $6, expires_ms = $7, delivered_ms = $8, detail = $9 WHERE id = $1",
         &[
@@ -434,7 +460,7 @@ impl SqlStore {
             tx.rollback().await?;
             return Ok(VisitOutcome::Refused(refusal));
         }
-        save_order(&mut *tx, &order).await?;
+        save_order(&mut *tx, &mut order).await?;
         tx.commit().await?;
         Ok(VisitOutcome::Done(Box::new(order)))
     }
@@ -488,7 +514,7 @@ impl SqlStore {
             tx.rollback().await?;
             return Ok(VisitOutcome::Refused(refusal));
         }
-        save_order(&mut *tx, &order).await?;
+        save_order(&mut *tx, &mut order).await?;
         tx.commit().await?;
         Ok(VisitOutcome::Done(Box::new(order)))
     }
@@ -704,6 +730,62 @@ impl SqlStore {
         .await?;
         tx.commit().await?;
         Ok(doc)
+    }
+
+    pub(crate) async fn add_visit_payment_of(&self, p: VisitPayment) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        tx.exec(
+            "INSERT INTO visit_payments (out_trade_no, order_id, channel, amount, state, platform_no, notify_url, created_ms, settled_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[(&p.out_trade_no).into(), p.order_id.into(), (&p.channel).into(), p.amount.into(), (&p.state).into(), (&p.platform_no).into(), (&p.notify_url).into(), p.created_ms.into(), p.settled_ms.into()],
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    pub(crate) async fn visit_payments_where(
+        &self,
+        where_sql: &str,
+        params: &[Val],
+    ) -> Result<Vec<VisitPayment>, StoreError> {
+        let mut conn = self.read().await?;
+        conn.rows(
+            &format!("SELECT * FROM visit_payments WHERE {where_sql} ORDER BY created_ms, out_trade_no"),
+            params,
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(VisitPayment {
+                out_trade_no: r.text("out_trade_no")?,
+                order_id: r.int("order_id")?,
+                channel: r.text("channel")?,
+                amount: r.int("amount")?,
+                state: r.text("state")?,
+                platform_no: r.text("platform_no")?,
+                notify_url: r.text("notify_url")?,
+                created_ms: r.int("created_ms")?,
+                settled_ms: r.opt_int("settled_ms")?,
+            })
+        })
+        .collect()
+    }
+
+    pub(crate) async fn settle_visit_payment_of(
+        &self,
+        out_trade_no: &str,
+        state: &str,
+        platform_no: &str,
+        now_ms: Millis,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let n = tx
+            .exec(
+                "UPDATE visit_payments SET state = $2, platform_no = $3, settled_ms = $4 WHERE out_trade_no = $1 AND state = 'started'",
+                &[out_trade_no.into(), state.into(), platform_no.into(), now_ms.into()],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(n == 1)
     }
 
     pub(crate) async fn visit_ticket_of(

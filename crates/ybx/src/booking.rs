@@ -453,7 +453,9 @@ pub(crate) fn refusal_answer(r: &VisitRefusal, paying: bool, account: Option<Acc
             Some(Account::Rebate) => Answer::err(-2197, codes::REBATE_SHORT),
             _ => Answer::err(-2097, codes::DEPOSIT_SHORT),
         },
-        VisitRefusal::WrongState(_) | VisitRefusal::CodeRejected => {
+        VisitRefusal::WrongState(_)
+        | VisitRefusal::CodeRejected
+        | VisitRefusal::PaymentSettled => {
             Answer::err(-1, codes::OTHER_ERROR)
         }
     }

@@ -1,24 +1,697 @@
-//! Instant payment: GetPayChannel (4.2.6), BeginToPay (4.2.7) and the payment platforms'
-//! notifications (4.2.22: `notify_url.aspx`, `notify_Payback_url.aspx`, `WeChatNotify.aspx`).
+//! Instant payment: GetPayChannel (4.2.6), BeginToPay (4.2.7), the payment platforms'
+//! notifications (4.2.22: `notify_url.aspx` / `notify_Payback_url.aspx` with TripleDes fields
+//! and an MD5 `Sign` under the gateway key; `WeChatNotify.aspx` with a WeChat Pay v2 XML body),
+//! and the built-in payment simulator (`/ybx/paysim/{trade}`: the payer confirms or declines,
+//! and the simulator sends the platform's signed notification to this server over HTTP).
+//!
+//! A receipt moves the order 0 → 5 → 6 (→ 5 only when the supplier approves payments by hand)
+//! in one transaction that also marks the payment succeeded — a repeated notification finds
+//! the payment settled and changes nothing. Then, as V4.0 says, delivery follows in a second
+//! transaction (6 → 3) when the supplier activates on payment. Money that arrives for a closed
+//! order becomes a refund application (→ 7); a second payment of a paid order is recorded for
+//! refund. Nothing answered `success` is lost.
 
-use crate::codes;
-use crate::route::Ctx;
-use crate::xml::Answer;
-use crate::Ybx;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use crate::booking::issue_tickets;
+use crate::crypto::{md5_upper, sign, triple_des, triple_des_decrypt, verify};
+use crate::route::{failure, Ctx};
+use crate::xml::{escape_into, money, Answer, Xml};
+use crate::{Ybx, PROTOCOL};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use boxoffice_core::scenic::{
+    OutboxEvent, PayMethod, PaymentGateway, Product, VisitChange, VisitEffects, VisitOrder,
+    VisitOutcome, VisitPayment, VisitRefusal, VisitState,
+};
+use rand::Rng;
+use std::sync::Arc;
 
-/// `GetPayChannel.aspx`.
-pub async fn get_pay_channel(_cx: &Ctx) -> Answer {
-    Answer::err(-1, codes::OTHER_ERROR)
+/// `-1`: no channels.
+pub const NO_CHANNELS: &str = "没有获取到相关支付的渠道信息。";
+/// `-1`: the payment could not be saved.
+pub const SAVE_FAILED: &str = "保存数据异常，不能完成支付的操作。";
+/// `-2001`.
+pub const UNSUPPORTED_CHANNEL: &str = "不支持的支付方式；";
+/// `-2002`.
+pub const LOOKUP_FAILED: &str = "数据检索失败，请确认信息；";
+/// `-2004`.
+pub const NOT_BOOKED: &str = "订单状态不是预订中，不允许支付；";
+/// `-2007`.
+pub const NO_ORDER_ID: &str = "没有输入内部单号，不能完成操作；";
+/// `-2008`.
+pub const PAY_TIME_OVER: &str = "当前订单超过支付时限";
+
+/// The instant-payment channels: id and name.
+pub const CHANNELS: &[(&str, &str)] = &[("01", "支付宝"), ("02", "微信支付"), ("03", "银联网上支付")];
+
+/// The name of a channel id.
+pub fn channel_name(id: &str) -> &'static str {
+    CHANNELS
+        .iter()
+        .find(|(i, _)| *i == id)
+        .map(|(_, n)| *n)
+        .unwrap_or("")
 }
 
-/// `BeginToPay.aspx`.
-pub async fn begin_to_pay(_cx: &Ctx) -> Answer {
-    Answer::err(-1, codes::OTHER_ERROR)
+/// The built-in gateway: payment links lead to this server's simulator page.
+pub struct SimulatorGateway {
+    /// Public base URL (empty: relative links).
+    pub base: String,
 }
 
-/// A payment platform's notification.
-pub async fn notification(_ybx: &Ybx, _page: &str, _query: &str, _body: &[u8]) -> Response {
-    (StatusCode::OK, "fail").into_response()
+impl PaymentGateway for SimulatorGateway {
+    fn pay_url(&self, payment: &VisitPayment, _order_number: &str) -> String {
+        format!("{}/ybx/paysim/{}", self.base, payment.out_trade_no)
+    }
+}
+
+fn channels_for(cx: &Ctx) -> Vec<(&'static str, &'static str)> {
+    if !cx.agent.allow_epay {
+        return Vec::new();
+    }
+    let offered = cx
+        .venue
+        .scenic
+        .as_ref()
+        .map(|s| s.epay_channels.clone())
+        .unwrap_or_default();
+    CHANNELS
+        .iter()
+        .filter(|(id, _)| offered.iter().any(|o| o == id))
+        .copied()
+        .collect()
+}
+
+/// `GetPayChannel.aspx` (4.2.6): the supplier's channels, when the agent may pay instantly.
+pub async fn get_pay_channel(cx: &Ctx) -> Answer {
+    let channels = channels_for(cx);
+    if channels.is_empty() {
+        return Answer::err(-1, NO_CHANNELS);
+    }
+    let mut x = Xml::new();
+    for (id, name) in channels {
+        x.open("Item")
+            .leaf("paychannelid", id)
+            .leaf("paychannelname", name)
+            .close("Item");
+    }
+    Answer::ok("", x.finish())
+}
+
+/// `BeginToPay.aspx` (4.2.7): starts a payment of an order in state 0 (`Paychannelid` is the
+/// channel id or its name; optional `NotifyURL`). Answers the payment link and trade number.
+/// Several payments of one order may be started (a payer may switch channel); only the first
+/// that succeeds pays the order.
+pub async fn begin_to_pay(cx: &Ctx) -> Answer {
+    let number = cx.params.text("order_id");
+    if number.is_empty() {
+        return Answer::err(-2007, NO_ORDER_ID);
+    }
+    let wanted = cx.params.text("paychannelid");
+    let channel = channels_for(cx)
+        .into_iter()
+        .find(|(id, name)| *id == wanted || *name == wanted);
+    let Some((channel, _)) = channel else {
+        return Answer::err(-2001, UNSUPPORTED_CHANNEL);
+    };
+    let order = match cx.ybx.svc.store().visit_order_by_number(number).await {
+        Ok(Some(o)) if o.partner_id == cx.agent.id() => o,
+        Ok(_) => return Answer::err(-2002, LOOKUP_FAILED),
+        Err(e) => return failure(&e),
+    };
+    if order.state != VisitState::Booked {
+        return Answer::err(-2004, NOT_BOOKED);
+    }
+    if !cx.agent.allow_cash && order.expires_ms.is_some_and(|e| e <= cx.now_ms) {
+        return Answer::err(-2008, PAY_TIME_OVER);
+    }
+    let suffix: u32 = rand::thread_rng().gen_range(0..10_000);
+    let payment = VisitPayment {
+        out_trade_no: format!("{}{suffix:04}", order.number),
+        order_id: order.id,
+        channel: channel.to_string(),
+        amount: order.total,
+        state: "started".into(),
+        platform_no: String::new(),
+        notify_url: cx.params.text("notifyurl").to_string(),
+        created_ms: cx.now_ms,
+        settled_ms: None,
+    };
+    if let Err(e) = cx
+        .ybx
+        .svc
+        .store()
+        .add_visit_payment(payment.clone())
+        .await
+    {
+        tracing::error!(error = %e, "BeginToPay could not save the payment");
+        return Answer::err(-1, SAVE_FAILED);
+    }
+    let url = cx.ybx.gateway.pay_url(&payment, &order.number);
+    let mut x = Xml::new();
+    x.open("Item")
+        .leaf("orderid", &order.number)
+        .leaf("paychannelid", channel)
+        .leaf("total", money(order.total))
+        .leaf("payurl", url)
+        .leaf("outtradeno", &payment.out_trade_no)
+        .close("Item");
+    Answer::ok("", x.finish())
+}
+
+/// What a notification says.
+struct Notice {
+    order_number: String,
+    out_trade_no: Option<String>,
+    platform_no: String,
+    success: bool,
+    refund: bool,
+    amount: Option<i64>,
+}
+
+/// A payment platform's notification (4.2.22). Answers `success` / `fail` (WeChat: its XML).
+pub async fn notification(ybx: &Ybx, page: &str, query: &str, body: &[u8]) -> Response {
+    let wechat = page.eq_ignore_ascii_case("WeChatNotify.aspx");
+    let notice = if wechat {
+        wechat_notice(ybx, body)
+    } else {
+        gateway_notice(ybx, query, body)
+    };
+    let accepted = match notice {
+        Some(n) => match settle(ybx, n).await {
+            Ok(ok) => ok,
+            Err(e) => {
+                tracing::error!(error = %e, "payment notification failed");
+                false
+            }
+        },
+        None => false,
+    };
+    if wechat {
+        let (code, msg) = if accepted {
+            ("SUCCESS", "OK")
+        } else {
+            ("FAIL", "ERROR")
+        };
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+            format!("<xml><return_code><![CDATA[{code}]]></return_code><return_msg><![CDATA[{msg}]]></return_msg></xml>"),
+        )
+            .into_response()
+    } else {
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            if accepted { "success" } else { "fail" },
+        )
+            .into_response()
+    }
+}
+
+/// `NETDH`, `STATUS`, `OpType` (TripleDes under the gateway key), `Sign`, `sign_type`.
+fn gateway_notice(ybx: &Ybx, query: &str, body: &[u8]) -> Option<Notice> {
+    let params = crate::route::Params::parse(query, &String::from_utf8_lossy(body));
+    let key = &ybx.opts.gateway_key;
+    let pairs: Vec<(String, String)> = ["netdh", "status", "optype", "sign_type"]
+        .iter()
+        .filter_map(|k| params.get(k).map(|v| (k.to_string(), v.replace(' ', "+"))))
+        .collect();
+    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    if !verify(&refs, key, params.text("sign")) {
+        tracing::warn!("payment notification with a bad Sign");
+        return None;
+    }
+    let field = |name: &str| triple_des_decrypt(params.text(name), key).ok();
+    let order_number = field("netdh")?;
+    let status = field("status")?;
+    let op = field("optype")?;
+    Some(Notice {
+        order_number: order_number.trim().to_string(),
+        out_trade_no: None,
+        platform_no: String::new(),
+        success: status.trim() == "TRADE_SUCCESS",
+        refund: op.trim() == "1",
+        amount: None,
+    })
+}
+
+/// The text of the first `<name>` element of a WeChat XML body (CDATA or plain).
+fn wx_field(xml: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    let start = xml.find(&open)? + open.len();
+    let end = start + xml[start..].find(&close)?;
+    let v = xml[start..end].trim();
+    let v = v
+        .strip_prefix("<![CDATA[")
+        .and_then(|v| v.strip_suffix("]]>"))
+        .unwrap_or(v);
+    Some(v.to_string())
+}
+
+const WX_FIELDS: &[&str] = &[
+    "appid",
+    "attach",
+    "bank_type",
+    "fee_type",
+    "is_subscribe",
+    "mch_id",
+    "nonce_str",
+    "openid",
+    "out_trade_no",
+    "result_code",
+    "return_code",
+    "time_end",
+    "total_fee",
+    "trade_type",
+    "transaction_id",
+];
+
+/// The WeChat Pay v2 signature of a notification's fields.
+pub fn wechat_sign(fields: &[(&str, String)], key: &str) -> String {
+    let mut f: Vec<&(&str, String)> = fields.iter().filter(|(_, v)| !v.is_empty()).collect();
+    f.sort_by(|a, b| a.0.cmp(b.0));
+    let mut s: String = f
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    s.push_str("&key=");
+    s.push_str(key);
+    md5_upper(&s)
+}
+
+fn wechat_notice(ybx: &Ybx, body: &[u8]) -> Option<Notice> {
+    let xml = String::from_utf8_lossy(body);
+    let fields: Vec<(&str, String)> = WX_FIELDS
+        .iter()
+        .filter_map(|k| wx_field(&xml, k).map(|v| (*k, v)))
+        .collect();
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let given = wx_field(&xml, "sign").unwrap_or_default();
+    if !given.eq_ignore_ascii_case(&wechat_sign(&fields, &ybx.opts.wechat_key)) {
+        tracing::warn!("WeChat notification with a bad sign");
+        return None;
+    }
+    if get("mch_id") != ybx.opts.wechat_mch_id {
+        return None;
+    }
+    Some(Notice {
+        order_number: get("attach"),
+        out_trade_no: Some(get("out_trade_no")),
+        platform_no: get("transaction_id"),
+        success: get("return_code") == "SUCCESS" && get("result_code") == "SUCCESS",
+        refund: false,
+        amount: get("total_fee").parse().ok(),
+    })
+}
+
+/// Applies a notification; `Ok(true)` when it is accepted (also a repeated one).
+async fn settle(ybx: &Ybx, n: Notice) -> Result<bool, boxoffice_core::store::StoreError> {
+    let store = ybx.svc.store();
+    let Some(order) = store.visit_order_by_number(&n.order_number).await? else {
+        return Ok(false);
+    };
+    let now = ybx.svc.now_ms();
+    if n.refund {
+        if !n.success || order.state != VisitState::RefundApproved {
+            // A failed refund, or a repeated one: nothing to change.
+            return Ok(matches!(
+                order.state,
+                VisitState::Refunded | VisitState::RefundApproved
+            ));
+        }
+        let change = simple_change(&order, VisitState::Refunded, now, VisitEffects::default());
+        return Ok(matches!(
+            store.change_visit_order(change).await?,
+            VisitOutcome::Done(_)
+        ));
+    }
+    let payments = store.visit_payments(order.id).await?;
+    let payment = match &n.out_trade_no {
+        Some(no) => payments.iter().find(|p| &p.out_trade_no == no),
+        None => payments
+            .iter()
+            .rev()
+            .find(|p| p.state == "started")
+            .or_else(|| payments.iter().rev().find(|p| p.state == "succeeded")),
+    };
+    let Some(payment) = payment.cloned() else {
+        return Ok(false);
+    };
+    if n.amount.is_some_and(|a| a != payment.amount) {
+        return Ok(false);
+    }
+    if payment.state != "started" {
+        // Already settled: a repeated notification.
+        return Ok(true);
+    }
+    if !n.success {
+        store
+            .settle_visit_payment(&payment.out_trade_no, "failed", &n.platform_no, now)
+            .await?;
+        return Ok(true);
+    }
+    let scenic = ybx
+        .svc
+        .catalog()
+        .venue_by_id(order.venue_id)
+        .and_then(|v| v.scenic.clone())
+        .unwrap_or_default();
+    if order.state == VisitState::Booked {
+        let to = if scenic.epay_manual_approval {
+            VisitState::PaidUnapproved
+        } else {
+            VisitState::Paid
+        };
+        let mut effects = VisitEffects {
+            settle_payment: Some((payment.out_trade_no.clone(), n.platform_no.clone())),
+            ..VisitEffects::default()
+        };
+        if !order.detail.sender_ref.is_empty() {
+            effects
+                .events
+                .push(OutboxEvent::order_changed(PROTOCOL, VisitState::PaidUnapproved));
+            if to == VisitState::Paid {
+                effects
+                    .events
+                    .push(OutboxEvent::order_changed(PROTOCOL, VisitState::Paid));
+            }
+        }
+        let mut detail = order.detail.clone();
+        detail.pay_method = Some(PayMethod::Instant);
+        detail.pay_channel = payment.channel.clone();
+        detail.paid = payment.amount;
+        let mut change = simple_change(&order, to, now, effects);
+        change.detail = Some(detail);
+        match store.change_visit_order(change).await? {
+            VisitOutcome::Done(paid) => {
+                if to == VisitState::Paid
+                    && scenic.activate_on_payment
+                    && scenic.remote_activation != 0
+                {
+                    activate_paid(ybx, &paid, now).await?;
+                }
+                return Ok(true);
+            }
+            VisitOutcome::Refused(VisitRefusal::PaymentSettled) => return Ok(true),
+            _ => {}
+        }
+    }
+    // The order is no longer waiting for payment: keep the money and apply for its refund.
+    if !store
+        .settle_visit_payment(&payment.out_trade_no, "succeeded", &n.platform_no, now)
+        .await?
+    {
+        return Ok(true);
+    }
+    let Some(order) = store.visit_order(order.id).await? else {
+        return Ok(true);
+    };
+    let mut detail = order.detail.clone();
+    let refunds = detail
+        .extra
+        .get("refund_amount")
+        .and_then(|v| v.as_i64())
+        .unwrap_or(0);
+    detail
+        .extra
+        .insert("refund_amount".into(), (refunds + payment.amount).into());
+    let to = if order.state == VisitState::Closed {
+        detail.pay_method = Some(PayMethod::Instant);
+        detail.pay_channel = payment.channel.clone();
+        detail.paid = payment.amount;
+        VisitState::RefundRequested
+    } else {
+        order.state
+    };
+    let mut effects = VisitEffects::default();
+    if to != order.state && !order.detail.sender_ref.is_empty() {
+        effects
+            .events
+            .push(OutboxEvent::order_changed(PROTOCOL, to));
+    }
+    let mut change = simple_change(&order, to, now, effects);
+    change.detail = Some(detail);
+    store.change_visit_order(change).await?;
+    Ok(true)
+}
+
+fn simple_change(order: &VisitOrder, to: VisitState, now: i64, effects: VisitEffects) -> VisitChange {
+    VisitChange {
+        order_id: order.id,
+        from: vec![order.state],
+        to,
+        detail: None,
+        expires_ms: None,
+        segment: None,
+        now_ms: now,
+        actor: "gateway".into(),
+        effects,
+    }
+}
+
+/// Delivers a paid order (6 → 3) with the supplier's default gate medium.
+async fn activate_paid(
+    ybx: &Ybx,
+    order: &VisitOrder,
+    now: i64,
+) -> Result<(), boxoffice_core::store::StoreError> {
+    let catalog = ybx.svc.catalog();
+    let Some(venue) = catalog.venue_by_id(order.venue_id) else {
+        return Ok(());
+    };
+    let units: i64 = order.detail.items.iter().map(|i| i.count).sum();
+    let all_named = order.detail.persons.len() as i64 == units;
+    let medium = match venue.scenic.as_ref().map_or(3, |s| s.gate_medium) {
+        1 | 3 if all_named => 1,
+        _ => 2,
+    };
+    let products: Vec<Product> = order
+        .detail
+        .items
+        .iter()
+        .filter_map(|i| venue.product(&i.product).cloned())
+        .collect();
+    let mut effects = VisitEffects {
+        tickets: issue_tickets(
+            &order.detail.items,
+            &products,
+            &order.detail.persons,
+            order.visit_date,
+            medium,
+        ),
+        ..VisitEffects::default()
+    };
+    if !order.detail.sender_ref.is_empty() {
+        effects
+            .events
+            .push(OutboxEvent::order_changed(PROTOCOL, VisitState::Delivered));
+    }
+    let mut detail = order.detail.clone();
+    detail.delivered_ms = Some(now);
+    detail.extra.insert("medium".into(), medium.into());
+    let mut change = simple_change(order, VisitState::Delivered, now, effects);
+    change.detail = Some(detail);
+    change.expires_ms = Some(None);
+    if let VisitOutcome::Refused(r) = ybx.svc.store().change_visit_order(change).await? {
+        tracing::warn!(order = %order.number, refusal = ?r, "activation after payment failed");
+    }
+    Ok(())
+}
+
+fn page(title: &str, body: &str) -> Html<String> {
+    let mut t = String::new();
+    escape_into(&mut t, title);
+    Html(format!(
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{t}</title>\
+         <style>body{{font-family:sans-serif;max-width:28em;margin:3em auto}}button{{font-size:1.1em;margin:.5em}}</style>\
+         </head><body><h1>{t}</h1>{body}</body></html>"
+    ))
+}
+
+/// `GET /ybx/paysim/{trade}`: the simulated platform's payment page.
+pub async fn simulator_page(State(ybx): State<Arc<Ybx>>, Path(trade): Path<String>) -> Response {
+    let payment = match ybx.svc.store().visit_payment(&trade).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return (StatusCode::NOT_FOUND, page("未找到支付", "")).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "simulator page failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, page("暂时无法支付", "")).into_response();
+        }
+    };
+    let mut info = String::new();
+    escape_into(
+        &mut info,
+        &format!(
+            "{}（模拟）· 商户订单号 {} · 金额 ¥{} · 状态 {}",
+            channel_name(&payment.channel),
+            payment.out_trade_no,
+            money(payment.amount),
+            payment.state
+        ),
+    );
+    let form = if payment.state == "started" {
+        "<form method=\"post\"><button name=\"action\" value=\"confirm\">确认支付</button>\
+         <button name=\"action\" value=\"decline\">取消支付</button></form>"
+    } else {
+        ""
+    };
+    page("模拟支付", &format!("<p>{info}</p>{form}")).into_response()
+}
+
+/// `POST /ybx/paysim/{trade}` (`action=confirm|decline`): sends the platform's signed
+/// notification to this server, as the real platform would.
+pub async fn simulator_answer(
+    State(ybx): State<Arc<Ybx>>,
+    Path(trade): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let confirm = form_urlencoded::parse(body.as_bytes())
+        .any(|(k, v)| k == "action" && v == "confirm");
+    let payment = match ybx.svc.store().visit_payment(&trade).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return (StatusCode::NOT_FOUND, page("未找到支付", "")).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "simulator failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, page("暂时无法支付", "")).into_response();
+        }
+    };
+    let order = match ybx.svc.store().visit_order(payment.order_id).await {
+        Ok(Some(o)) => o,
+        _ => return (StatusCode::NOT_FOUND, page("未找到订单", "")).into_response(),
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let base = format!("http://{host}/ybx");
+    let client = reqwest::Client::new();
+    let sent = if payment.channel == "02" {
+        let xml = wechat_notification(&ybx, &payment, &order.number, confirm);
+        client
+            .post(format!("{base}/WeChatNotify.aspx"))
+            .header(header::CONTENT_TYPE, "text/xml")
+            .body(xml)
+            .send()
+            .await
+    } else {
+        let form = gateway_notification(&ybx, &order.number, confirm, false);
+        client
+            .post(format!("{base}/POST/notify_url.aspx"))
+            .form(&form)
+            .send()
+            .await
+    };
+    let answer = match sent {
+        Ok(r) => r.text().await.unwrap_or_default(),
+        Err(e) => format!("notification not delivered: {e}"),
+    };
+    let mut shown = String::new();
+    escape_into(&mut shown, &answer);
+    let title = if confirm { "支付完成" } else { "支付已取消" };
+    page(title, &format!("<p>平台通知的应答：<code>{shown}</code></p>")).into_response()
+}
+
+/// The form of a `notify_url.aspx` notification (what the simulated platform sends).
+pub fn gateway_notification(
+    ybx: &Ybx,
+    order_number: &str,
+    success: bool,
+    refund: bool,
+) -> Vec<(String, String)> {
+    let key = &ybx.opts.gateway_key;
+    let mut form = vec![
+        ("NETDH".to_string(), triple_des(order_number, key)),
+        (
+            "STATUS".to_string(),
+            triple_des(if success { "TRADE_SUCCESS" } else { "TRADE_FAIL" }, key),
+        ),
+        (
+            "OpType".to_string(),
+            triple_des(if refund { "1" } else { "0" }, key),
+        ),
+        ("sign_type".to_string(), "MD5".to_string()),
+    ];
+    let refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let s = sign(&refs, key);
+    form.push(("Sign".to_string(), s));
+    form
+}
+
+/// The XML body of a `WeChatNotify.aspx` notification (what the simulated platform sends).
+pub fn wechat_notification(
+    ybx: &Ybx,
+    payment: &VisitPayment,
+    order_number: &str,
+    success: bool,
+) -> String {
+    let mut rng = rand::thread_rng();
+    let nonce: String = (0..16)
+        .map(|_| char::from(b'a' + rng.gen_range(0..26u8)))
+        .collect();
+    let transaction: String = (0..28)
+        .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+        .collect();
+    let fields: Vec<(&str, String)> = vec![
+        ("appid", "wx0000000000simul".into()),
+        ("attach", order_number.into()),
+        ("bank_type", "CFT".into()),
+        ("fee_type", "CNY".into()),
+        ("mch_id", ybx.opts.wechat_mch_id.clone()),
+        ("nonce_str", nonce),
+        ("out_trade_no", payment.out_trade_no.clone()),
+        (
+            "result_code",
+            if success { "SUCCESS" } else { "FAIL" }.into(),
+        ),
+        ("return_code", "SUCCESS".into()),
+        ("total_fee", payment.amount.to_string()),
+        ("trade_type", "NATIVE".into()),
+        ("transaction_id", transaction),
+    ];
+    let s = wechat_sign(&fields, &ybx.opts.wechat_key);
+    let mut xml = String::from("<xml>");
+    for (k, v) in &fields {
+        xml.push_str(&format!("<{k}><![CDATA[{v}]]></{k}>"));
+    }
+    xml.push_str(&format!("<sign><![CDATA[{s}]]></sign></xml>"));
+    xml
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wechat_fields_read_cdata_and_plain_text() {
+        let xml = "<xml><a><![CDATA[x y]]></a><b>2</b></xml>";
+        assert_eq!(wx_field(xml, "a").as_deref(), Some("x y"));
+        assert_eq!(wx_field(xml, "b").as_deref(), Some("2"));
+        assert_eq!(wx_field(xml, "c"), None);
+    }
+
+    #[test]
+    fn wechat_signature_follows_the_v2_recipe() {
+        // The example of WeChat Pay's signature guide.
+        let fields: Vec<(&str, String)> = vec![
+            ("appid", "wxd930ea5d5a258f4f".into()),
+            ("mch_id", "10000100".into()),
+            ("device_info", "1000".into()),
+            ("body", "test".into()),
+            ("nonce_str", "ibuaiVcKdpRxkhJA".into()),
+        ];
+        assert_eq!(
+            wechat_sign(&fields, "192006250b4c09247ec02edce69f6a2d"),
+            "9A0A8659F005D6984697E2CA0A9CF3B7"
+        );
+    }
 }

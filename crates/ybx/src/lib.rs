@@ -38,6 +38,15 @@ pub struct YbxOptions {
     pub agent_cache_ms: i64,
     /// Most days between the first and last date of an inventory or time-segment query.
     pub max_query_days: i64,
+    /// Key of the payment gateway's `notify_url.aspx` notifications (TripleDes fields and MD5
+    /// `Sign`).
+    pub gateway_key: String,
+    /// WeChat Pay merchant API key (v2 MD5 signatures of `WeChatNotify.aspx`).
+    pub wechat_key: String,
+    /// WeChat Pay merchant id expected in notifications.
+    pub wechat_mch_id: String,
+    /// Public base URL of this server for payment pages (`payurl`); empty: relative URLs.
+    pub public_url: String,
 }
 
 impl Default for YbxOptions {
@@ -47,6 +56,10 @@ impl Default for YbxOptions {
             max_body_bytes: 64 * 1024,
             agent_cache_ms: 1000,
             max_query_days: 7,
+            gateway_key: "YBX-SIMULATED-GATEWAY-KEY-0000000000".into(),
+            wechat_key: "YBXSIMULATEDWECHATPAYAPIKEY00000".into(),
+            wechat_mch_id: "1900000109".into(),
+            public_url: String::new(),
         }
     }
 }
@@ -56,16 +69,25 @@ pub struct Ybx {
     svc: Arc<Boxoffice>,
     opts: YbxOptions,
     agents: agent::AgentCache,
+    gateway: Arc<dyn boxoffice_core::scenic::PaymentGateway>,
 }
 
 impl Ybx {
     /// A front end over the service.
     pub fn new(svc: Arc<Boxoffice>, opts: YbxOptions) -> Arc<Ybx> {
+        let gateway = Arc::new(epay::SimulatorGateway {
+            base: opts.public_url.clone(),
+        });
         Arc::new(Ybx {
             svc,
             opts,
             agents: agent::AgentCache::default(),
+            gateway,
         })
+    }
+    /// The options.
+    pub fn options(&self) -> &YbxOptions {
+        &self.opts
     }
     /// The service.
     pub fn service(&self) -> &Arc<Boxoffice> {
@@ -97,6 +119,10 @@ impl Ybx {
 /// The routes: `/ybx/<Page>.aspx` and `/ybx/POST/<Page>.aspx` (any case).
 pub fn router(ybx: Arc<Ybx>) -> Router {
     Router::new()
+        .route(
+            "/ybx/paysim/{trade}",
+            axum::routing::get(epay::simulator_page).post(epay::simulator_answer),
+        )
         .route("/ybx/{*page}", any(route::page))
         .route("/YBX/{*page}", any(route::page))
         .route("/Ybx/{*page}", any(route::page))

@@ -262,7 +262,8 @@ fn buyer_fields(x: &mut Xml, o: &VisitOrder) {
 /// - `productstatus` is always `1`; `seatlistdesc` always empty (scenic mode).
 /// - `timeindex` is the booked segment (empty without one); `timeindexdesc` its `HH:MM-HH:MM` on
 ///   the order's line (empty when the line or segment is unknown).
-/// - `serverstationid`/`serverstationname` are the supplier's selling station (scenic settings).
+/// - `serverstationid`/`serverstationname` are the order's line (线路ID = ServiceCode, 线路名称),
+///   empty for orders without one.
 pub async fn query_order(cx: &Ctx) -> Answer {
     let number = cx.params.text("order_id");
     if number.is_empty() {
@@ -275,7 +276,6 @@ pub async fn query_order(cx: &Ctx) -> Answer {
     };
     let o = &order;
     let f = Figures::of(o);
-    let settings = scenic(cx);
     let line = o.line.as_deref().and_then(|c| cx.venue.line(c));
     let segment_desc = o
         .segment
@@ -314,8 +314,8 @@ pub async fn query_order(cx: &Ctx) -> Answer {
             .leaf("productstatus", "1")
             .leaf("timeindex", &segment)
             .leaf("timeindexdesc", &segment_desc)
-            .leaf("serverstationid", &settings.station_id)
-            .leaf("serverstationname", &settings.station_name)
+            .leaf("serverstationid", line.map(|l| l.code.as_str()).unwrap_or(""))
+            .leaf("serverstationname", line.map(|l| l.name.as_str()).unwrap_or(""))
             .leaf("seatlistdesc", "")
             .leaf("dealnum", l.deal_num)
             .leaf("dealamount", money(l.deal_amount))

@@ -2,6 +2,7 @@
 //! that speaks Vista with the demo partner's token.
 #![allow(dead_code, unused_imports)]
 
+pub mod receiver;
 pub mod ybx;
 
 pub use boxoffice_server::testing::{TestServer, TestStore};
