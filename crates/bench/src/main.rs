@@ -399,12 +399,17 @@ async fn bench(cli: &Cli, plan: &Plan) -> anyhow::Result<bool> {
     }
     if let (Some(y), Some(setup)) = (&plan.ybx, &ybx_setup) {
         let inventory_label = format!("ybx GetProductsInventory ({} days)", scenic::INVENTORY_DAYS);
-        let reads: [(&'static str, &str, &[(String, String)]); 2] = [
-            (scenic::GET_PRODUCTS, "ybx GetProducts", &[]),
+        let no_params: Vec<(String, String)> = Vec::new();
+        let reads = [
+            (
+                scenic::GET_PRODUCTS,
+                "ybx GetProducts",
+                no_params.as_slice(),
+            ),
             (
                 scenic::GET_INVENTORY,
-                &inventory_label,
-                &setup.inventory_read,
+                inventory_label.as_str(),
+                setup.inventory_read.as_slice(),
             ),
         ];
         for (page, label, params) in reads {

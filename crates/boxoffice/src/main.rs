@@ -170,11 +170,13 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let config = database_config(config, database)?;
             let app = App::open(&config, Arc::new(SystemClock)).await?;
-            let catalog = app.service.catalog();
-            let key = catalog
-                .partner_by_credential("ybx", &account)
-                .and_then(|p| p.credential("ybx"))
-                .and_then(|c| c.secret.clone())
+            // The key in force: the provisioned one, or the one it was rotated to.
+            let key = app
+                .ybx
+                .agent(&account)
+                .await?
+                .map(|a| a.data_key)
+                .filter(|k| !k.is_empty())
                 .with_context(|| format!("no 游宝星 account {account} with a data key"))?;
             let text = boxoffice_ybx::crypto::export_key(&key, &password)?;
             match out {

@@ -890,19 +890,20 @@ async fn refunding_every_ticket_of_a_deposit_order_refunds_it_to_the_account() {
     let kinds: Vec<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
         kinds,
+        // The state change first, then the ticket event.
         vec![
             "order_changed",
             "order_changed",
             "order_changed",
-            "ticket_refunded",
-            "order_changed"
+            "order_changed",
+            "ticket_refunded"
         ]
     );
+    assert_eq!(events[3].1, json!({"state": "refunded"}));
     assert_eq!(
-        events[3].1,
+        events[4].1,
         json!({"ticket": ticket, "fee": 0, "amount": 24_000, "refunded_ms": refunded_ms, "mode": 2})
     );
-    assert_eq!(events[4].1, json!({"state": "refunded"}));
     expect_error(
         &ops.post(&format!("/ops/tickets/{ticket}/refund"), json!({}))
             .await,

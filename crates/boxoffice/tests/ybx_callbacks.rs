@@ -614,7 +614,8 @@ async fn gate_passages_and_refunds_are_called_back_on_their_pages() {
         serde_json::json!({}),
     )
     .await;
-    receiver.wait_delivered_of(&fk, 4, WAIT).await;
+    // 0, C, D, then the refund: B (the state change first) and Notify_Refund_FK.
+    receiver.wait_delivered_of(&fk, 5, WAIT).await;
     let calls = receiver.delivered_of(&fk);
     let r = calls
         .iter()

@@ -989,8 +989,13 @@ async fn ticket_list_reports_delivered_orders_only() {
             segment: None,
             now_ms: server.app.service.now_ms(),
             actor: "gate".into(),
+            version: None,
             effects: VisitEffects {
-                ticket_status: vec![(code.clone(), 4)],
+                ticket_status: vec![boxoffice_core::scenic::TicketStatusChange {
+                    code: code.clone(),
+                    from: vec![1, 3],
+                    to: 4,
+                }],
                 ..VisitEffects::default()
             },
         })

@@ -618,6 +618,9 @@ pub struct VisitOrder {
     pub updated_ms: Millis,
     /// When an open order closes by itself.
     pub expires_ms: Option<Millis>,
+    /// Incremented by every change (optimistic concurrency for read-decide-write callers).
+    #[serde(default)]
+    pub version: i64,
     /// Details.
     pub detail: VisitDetail,
     /// Tickets (delivered orders).
@@ -860,8 +863,9 @@ pub struct VisitEffects {
     pub accounts: Vec<AccountMove>,
     /// Tickets to issue.
     pub tickets: Vec<VisitTicket>,
-    /// Ticket status changes `(code, new status)` (refunds, gate passages).
-    pub ticket_status: Vec<(String, i32)>,
+    /// Ticket status changes, each made only from the statuses it expects (refused with
+    /// [`VisitRefusal::TicketState`] otherwise), so a ticket is passed or refunded once.
+    pub ticket_status: Vec<TicketStatusChange>,
     /// Callbacks to queue.
     pub events: Vec<OutboxEvent>,
     /// Messages to send (`{number}` in a text stands for the order number).
@@ -872,6 +876,17 @@ pub struct VisitEffects {
     /// An instant payment to mark succeeded `(out_trade_no, platform number)`: only a payment
     /// still `started` (refused with [`VisitRefusal::PaymentSettled`] otherwise).
     pub settle_payment: Option<(String, String)>,
+}
+
+/// A change of one ticket's status (1 valid, 2 refunded, 3 printed, 4 used).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketStatusChange {
+    /// Ticket code.
+    pub code: String,
+    /// Statuses it may have now.
+    pub from: Vec<i32>,
+    /// Status after.
+    pub to: i32,
 }
 
 /// A visit order to create.
@@ -924,6 +939,9 @@ pub struct VisitChange {
     pub now_ms: Millis,
     /// Who made it (ledger actor).
     pub actor: String,
+    /// The order's version the change was decided on: when set and the order changed since,
+    /// the change is refused ([`VisitRefusal::Stale`]) and the caller decides again.
+    pub version: Option<i64>,
     /// What the change claims, releases and announces.
     pub effects: VisitEffects,
 }
@@ -945,6 +963,10 @@ pub enum VisitRefusal {
     CodeRejected,
     /// The payment was settled before (a repeated notification).
     PaymentSettled,
+    /// A ticket was not in an expected status (its code).
+    TicketState(String),
+    /// The order changed since the version the change was decided on.
+    Stale,
 }
 
 /// What became of a visit-order creation or change.

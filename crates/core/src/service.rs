@@ -1224,6 +1224,7 @@ impl Boxoffice {
                     segment: None,
                     now_ms: now,
                     actor: "system".into(),
+                    version: None,
                     effects,
                 };
                 match self.store.change_visit_order(change).await? {

@@ -6,10 +6,10 @@ use crate::error::OpError;
 use boxoffice_core::clock::{from_local, to_millis};
 use boxoffice_core::scenic::{
     AccountMove, LedgerEntry, Message, OutboxEvent, OutboxRow, PayMethod, Product, StoredMessage,
-    VisitChange, VisitDetail, VisitEffects, VisitOrder, VisitOutcome, VisitRefusal, VisitState,
-    VisitTicket,
+    TicketStatusChange, VisitChange, VisitDetail, VisitEffects, VisitOrder, VisitOutcome,
+    VisitRefusal, VisitState, VisitTicket,
 };
-use boxoffice_core::store::{QuotaClaim, QuotaKey, StoreError};
+use boxoffice_core::store::StoreError;
 use boxoffice_core::Boxoffice;
 use boxoffice_ybx::booking::{issue_tickets, state_code};
 use boxoffice_ybx::{Agent, Ybx, PROTOCOL};
@@ -21,10 +21,9 @@ use std::collections::BTreeMap;
 /// Who the ledger and order changes name as the actor of operator actions.
 pub const ACTOR: &str = "operator";
 
-/// Serializes the order and ticket actions of this process: each reads an order, decides, then
-/// writes it with `from = [the state read]`; the lock keeps two desk actions on one order from
-/// deciding on the same stale copy (the store guards the state, not the tickets' details).
-static ORDER_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// How often a desk action decides again when its order changed meanwhile (another process
+/// or request acted on it first).
+const RETRIES: usize = 8;
 
 // ---------------------------------------------------------------------------------------------
 // Agents
@@ -588,7 +587,6 @@ fn venue_name(svc: &Boxoffice, order: &VisitOrder) -> String {
 /// `counter`, paid in full; an `order_changed` event is queued when the order carries the agent's
 /// own reference.
 pub async fn counter_sale(svc: &Boxoffice, number: &str) -> Result<OrderView, OpError> {
-    let _serial = ORDER_LOCK.lock().await;
     let order = find_order(svc, number).await?;
     let now = svc.now_ms();
     if order.state != VisitState::Booked {
@@ -653,6 +651,7 @@ pub async fn counter_sale(svc: &Boxoffice, number: &str) -> Result<OrderView, Op
             segment: None,
             now_ms: now,
             actor: ACTOR.into(),
+            version: None,
             effects: VisitEffects {
                 tickets: issue_tickets(
                     &order.detail.items,
@@ -795,27 +794,8 @@ fn status_conflict(t: &VisitTicket, action: &str) -> OpError {
     ))
 }
 
-/// The guard of a ticket's one terminal change (gate passage or refund): a quota of one unit,
-/// claimed by a conditional statement in the change's transaction, so two processes never both
-/// pass or refund the same ticket.
-fn ticket_guard(order: &VisitOrder, code: &str) -> QuotaClaim {
-    QuotaClaim {
-        key: QuotaKey {
-            venue_id: order.venue_id,
-            product: format!("@ticket/{code}"),
-            date: order.visit_date.format("%Y-%m-%d").to_string(),
-            segment: 0,
-        },
-        capacity: 1,
-        units: 1,
-    }
-}
-
-fn is_guard(r: &VisitRefusal) -> bool {
-    matches!(r, VisitRefusal::QuotaFull(k) if k.product.starts_with("@ticket/"))
-}
-
-/// A change of the order's tickets that keeps its state (`from` = `to` = the state read).
+/// A change of the order's tickets that keeps its state (`from` = `to` = the state read),
+/// made only if the order is still at the version read.
 fn same_state(
     order: &VisitOrder,
     now: i64,
@@ -831,6 +811,7 @@ fn same_state(
         segment: None,
         now_ms: now,
         actor: ACTOR.into(),
+        version: Some(order.version),
         effects,
     }
 }
@@ -838,27 +819,38 @@ fn same_state(
 /// `POST /ops/tickets/{code}/print`: a valid ticket (status 1) becomes printed (3). Printing a
 /// printed ticket again (a reprint) changes nothing; refunded or used tickets → 409.
 pub async fn print_ticket(svc: &Boxoffice, code: &str) -> Result<TicketOutcome, OpError> {
-    let _serial = ORDER_LOCK.lock().await;
-    let (order, ticket) = find_ticket(svc, code).await?;
-    match ticket.status {
-        3 => return Ok(outcome(&order, &ticket.code, false, None)),
-        1 => {}
-        _ => return Err(status_conflict(&ticket, "printed")),
-    }
-    let effects = VisitEffects {
-        ticket_status: vec![(ticket.code.clone(), 3)],
-        ..VisitEffects::default()
-    };
-    match svc
-        .store()
-        .change_visit_order(same_state(&order, svc.now_ms(), None, effects))
-        .await?
-    {
-        VisitOutcome::Done(o) | VisitOutcome::Existing(o) => {
-            Ok(outcome(&o, &ticket.code, true, None))
+    for _ in 0..RETRIES {
+        let (order, ticket) = find_ticket(svc, code).await?;
+        match ticket.status {
+            3 => return Ok(outcome(&order, &ticket.code, false, None)),
+            1 => {}
+            _ => return Err(status_conflict(&ticket, "printed")),
         }
-        VisitOutcome::Refused(r) => Err(refused(r, &order)),
+        let effects = VisitEffects {
+            ticket_status: vec![TicketStatusChange {
+                code: ticket.code.clone(),
+                from: vec![1],
+                to: 3,
+            }],
+            ..VisitEffects::default()
+        };
+        match svc
+            .store()
+            .change_visit_order(same_state(&order, svc.now_ms(), None, effects))
+            .await?
+        {
+            VisitOutcome::Done(o) | VisitOutcome::Existing(o) => {
+                return Ok(outcome(&o, &ticket.code, true, None))
+            }
+            VisitOutcome::Refused(VisitRefusal::Stale | VisitRefusal::TicketState(_)) => {}
+            VisitOutcome::Refused(r) => return Err(refused(r, &order)),
+        }
     }
+    Err(busy())
+}
+
+fn busy() -> OpError {
+    OpError::conflict("the order kept changing meanwhile; try again")
 }
 
 /// `POST /ops/tickets/{code}/check`: a gate passage. A valid or printed ticket (1, 3) becomes
@@ -877,69 +869,67 @@ pub async fn check_ticket(
     if station_given.is_some_and(|s| s.chars().count() > 64) {
         return Err(OpError::bad("station must be at most 64 characters"));
     }
-    let _serial = ORDER_LOCK.lock().await;
-    let (order, ticket) = find_ticket(svc, code).await?;
-    match ticket.status {
-        4 => return Ok(outcome(&order, &ticket.code, false, None)),
-        1 | 3 => {}
-        _ => return Err(status_conflict(&ticket, "checked")),
-    }
-    let now = svc.now_ms();
-    let station = match station_given.filter(|s| !s.is_empty()) {
-        Some(s) => s.to_string(),
-        None => svc
-            .catalog()
-            .venue_by_id(order.venue_id)
-            .and_then(|v| v.scenic.as_ref().map(|s| s.station_name.clone()))
-            .unwrap_or_default(),
-    };
-    let mut detail = order.detail.clone();
-    let checks = detail
-        .extra
-        .entry("ticket_checks")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if let Value::Object(m) = checks {
-        m.insert(
-            ticket.code.clone(),
-            serde_json::json!({ "checked_ms": now, "station": station, "gate": gate }),
-        );
-    }
-    let mut effects = VisitEffects {
-        quotas: vec![ticket_guard(&order, &ticket.code)],
-        ticket_status: vec![(ticket.code.clone(), 4)],
-        ..VisitEffects::default()
-    };
-    if !order.detail.sender_ref.is_empty() {
-        effects.events.push(OutboxEvent {
-            protocol: protocol_of(&order),
-            kind: "ticket_checked".into(),
-            payload: serde_json::json!({
-                "ticket": ticket.code,
-                "checked_ms": now,
-                "station": station,
-                "gate": gate,
-            }),
-        });
-    }
-    match svc
-        .store()
-        .change_visit_order(same_state(&order, now, Some(detail), effects))
-        .await?
-    {
-        VisitOutcome::Done(o) | VisitOutcome::Existing(o) => {
-            Ok(outcome(&o, &ticket.code, true, None))
+    for _ in 0..RETRIES {
+        let (order, ticket) = find_ticket(svc, code).await?;
+        match ticket.status {
+            4 => return Ok(outcome(&order, &ticket.code, false, None)),
+            1 | 3 => {}
+            _ => return Err(status_conflict(&ticket, "checked")),
         }
-        VisitOutcome::Refused(r) if is_guard(&r) => {
-            // Another process passed or refunded it first.
-            let (order, ticket) = find_ticket(svc, code).await?;
-            if ticket.status == 4 {
-                Ok(outcome(&order, &ticket.code, false, None))
-            } else {
-                Err(status_conflict(&ticket, "checked"))
+        let now = svc.now_ms();
+        let station = match station_given.filter(|s| !s.is_empty()) {
+            Some(s) => s.to_string(),
+            None => svc
+                .catalog()
+                .venue_by_id(order.venue_id)
+                .and_then(|v| v.scenic.as_ref().map(|s| s.station_name.clone()))
+                .unwrap_or_default(),
+        };
+        let mut detail = order.detail.clone();
+        let checks = detail
+            .extra
+            .entry("ticket_checks")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(m) = checks {
+            m.insert(
+                ticket.code.clone(),
+                serde_json::json!({ "checked_ms": now, "station": station, "gate": gate }),
+            );
+        }
+        let mut effects = VisitEffects {
+            ticket_status: vec![TicketStatusChange {
+                code: ticket.code.clone(),
+                from: vec![1, 3],
+                to: 4,
+            }],
+            ..VisitEffects::default()
+        };
+        if !order.detail.sender_ref.is_empty() {
+            effects.events.push(OutboxEvent {
+                protocol: protocol_of(&order),
+                kind: "ticket_checked".into(),
+                payload: serde_json::json!({
+                    "ticket": ticket.code,
+                    "checked_ms": now,
+                    "station": station,
+                    "gate": gate,
+                }),
+            });
+        }
+        match svc
+            .store()
+            .change_visit_order(same_state(&order, now, Some(detail), effects))
+            .await?
+        {
+            VisitOutcome::Done(o) | VisitOutcome::Existing(o) => {
+                return Ok(outcome(&o, &ticket.code, true, None))
             }
+            // Another request passed or refunded it, or changed the order: decide again.
+            VisitOutcome::Refused(VisitRefusal::Stale | VisitRefusal::TicketState(_)) => {}
+            VisitOutcome::Refused(r) => return Err(refused(r, &order)),
         }
-        VisitOutcome::Refused(r) => Err(refused(r, &order)),
     }
+    Err(busy())
 }
 
 /// Whole days from `now` to 00:00 of the visit date at the venue's offset (negative on or after
@@ -959,131 +949,136 @@ fn lead_days(svc: &Boxoffice, visit: NaiveDate, now: i64) -> i64 {
 /// ticket of the order is refunded the order becomes refunded (`B`) and its quota units and
 /// identity numbers are released. Used tickets → 409.
 pub async fn refund_ticket(svc: &Boxoffice, code: &str) -> Result<TicketOutcome, OpError> {
-    let _serial = ORDER_LOCK.lock().await;
-    let (order, ticket) = find_ticket(svc, code).await?;
-    if !matches!(ticket.status, 1 | 3) {
-        return Err(status_conflict(&ticket, "refunded"));
-    }
-    let now = svc.now_ms();
-    let scenic = svc
-        .catalog()
-        .venue_by_id(order.venue_id)
-        .and_then(|v| v.scenic.clone())
-        .unwrap_or_default();
-    let unit_price = order
-        .detail
-        .items
-        .iter()
-        .find(|i| i.product.eq_ignore_ascii_case(&ticket.product))
-        .map_or(ticket.price, |i| i.unit_price);
-    let paid_units = (ticket.person_count - ticket.free_count).max(0);
-    let lead = lead_days(svc, order.visit_date, now);
-    let fee = scenic
-        .fee(&ticket.product, unit_price, paid_units, lead)
-        .clamp(0, ticket.price.max(0));
-    let amount = ticket.price.max(0) - fee;
-    let counter = order.detail.pay_method == Some(PayMethod::Counter);
-    let mode = if counter { 1 } else { 2 };
-    let account = match order.detail.pay_method {
-        Some(PayMethod::Deposit) => Some("deposit"),
-        Some(PayMethod::Rebate) => Some("rebate"),
-        _ => None,
-    };
-    let all_refunded = order
-        .tickets
-        .iter()
-        .all(|t| t.code == ticket.code || t.status == 2);
-    let to = if all_refunded {
-        VisitState::Refunded
-    } else {
-        order.state
-    };
-    let mut detail = order.detail.clone();
-    detail.fees = detail.fees.saturating_add(fee);
-    let refunds = detail
-        .extra
-        .entry("ticket_refunds")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if let Value::Object(m) = refunds {
-        m.insert(
+    for _ in 0..RETRIES {
+        let (order, ticket) = find_ticket(svc, code).await?;
+        if !matches!(ticket.status, 1 | 3) {
+            return Err(status_conflict(&ticket, "refunded"));
+        }
+        let now = svc.now_ms();
+        let scenic = svc
+            .catalog()
+            .venue_by_id(order.venue_id)
+            .and_then(|v| v.scenic.clone())
+            .unwrap_or_default();
+        let unit_price = order
+            .detail
+            .items
+            .iter()
+            .find(|i| i.product.eq_ignore_ascii_case(&ticket.product))
+            .map_or(ticket.price, |i| i.unit_price);
+        let paid_units = (ticket.person_count - ticket.free_count).max(0);
+        let lead = lead_days(svc, order.visit_date, now);
+        let fee = scenic
+            .fee(&ticket.product, unit_price, paid_units, lead)
+            .clamp(0, ticket.price.max(0));
+        let amount = ticket.price.max(0) - fee;
+        let counter = order.detail.pay_method == Some(PayMethod::Counter);
+        let mode = if counter { 1 } else { 2 };
+        let account = match order.detail.pay_method {
+            Some(PayMethod::Deposit) => Some("deposit"),
+            Some(PayMethod::Rebate) => Some("rebate"),
+            _ => None,
+        };
+        let all_refunded = order
+            .tickets
+            .iter()
+            .all(|t| t.code == ticket.code || t.status == 2);
+        let to = if all_refunded {
+            VisitState::Refunded
+        } else {
+            order.state
+        };
+        let mut detail = order.detail.clone();
+        detail.fees = detail.fees.saturating_add(fee);
+        let refunds = detail
+            .extra
+            .entry("ticket_refunds")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(m) = refunds {
+            m.insert(
             ticket.code.clone(),
             serde_json::json!({ "fee": fee, "amount": amount, "refunded_ms": now, "mode": mode }),
         );
-    }
-    let mut effects = VisitEffects {
-        release: all_refunded,
-        quotas: vec![ticket_guard(&order, &ticket.code)],
-        ticket_status: vec![(ticket.code.clone(), 2)],
-        ..VisitEffects::default()
-    };
-    if let Some(acc) = account.filter(|_| amount > 0) {
-        effects.accounts.push(AccountMove {
-            account: acc.into(),
-            balance_delta: amount,
-            held_delta: 0,
-            kind: "refund".into(),
-            note: format!(
-                "desk refund of ticket {} of order {} (fee {fee})",
-                ticket.code, order.number
-            ),
-        });
-    }
-    if !order.detail.sender_ref.is_empty() {
-        let protocol = protocol_of(&order);
-        effects.events.push(OutboxEvent {
-            protocol: protocol.clone(),
-            kind: "ticket_refunded".into(),
-            payload: serde_json::json!({
-                "ticket": ticket.code,
-                "fee": fee,
-                "amount": amount,
-                "refunded_ms": now,
-                "mode": mode,
-            }),
-        });
-        if all_refunded {
-            effects
-                .events
-                .push(OutboxEvent::order_changed(&protocol, VisitState::Refunded));
+        }
+        let mut effects = VisitEffects {
+            release: all_refunded,
+            ticket_status: vec![TicketStatusChange {
+                code: ticket.code.clone(),
+                from: vec![1, 3],
+                to: 2,
+            }],
+            ..VisitEffects::default()
+        };
+        if let Some(acc) = account.filter(|_| amount > 0) {
+            effects.accounts.push(AccountMove {
+                account: acc.into(),
+                balance_delta: amount,
+                held_delta: 0,
+                kind: "refund".into(),
+                note: format!(
+                    "desk refund of ticket {} of order {} (fee {fee})",
+                    ticket.code, order.number
+                ),
+            });
+        }
+        if !order.detail.sender_ref.is_empty() {
+            let protocol = protocol_of(&order);
+            // The state change first, then the ticket event (catalogue §4.2.45).
+            if all_refunded {
+                effects
+                    .events
+                    .push(OutboxEvent::order_changed(&protocol, VisitState::Refunded));
+            }
+            effects.events.push(OutboxEvent {
+                protocol: protocol.clone(),
+                kind: "ticket_refunded".into(),
+                payload: serde_json::json!({
+                    "ticket": ticket.code,
+                    "fee": fee,
+                    "amount": amount,
+                    "refunded_ms": now,
+                    "mode": mode,
+                }),
+            });
+        }
+        if order.detail.notify_visitors && !order.detail.mobile.is_empty() {
+            effects.messages.push(Message {
+                kind: "refund".into(),
+                phone: order.detail.mobile.clone(),
+                text: format!(
+                    "【{}】订单{{number}}的门票{}已退票，退款{}元，手续费{}元。",
+                    venue_name(svc, &order),
+                    ticket.code,
+                    yuan(amount),
+                    yuan(fee)
+                ),
+            });
+        }
+        let change = VisitChange {
+            to,
+            ..same_state(&order, now, Some(detail), effects)
+        };
+        match svc.store().change_visit_order(change).await? {
+            VisitOutcome::Done(o) | VisitOutcome::Existing(o) => {
+                return Ok(outcome(
+                    &o,
+                    &ticket.code,
+                    true,
+                    Some(RefundInfo {
+                        fee,
+                        amount,
+                        mode,
+                        account: account.filter(|_| amount > 0).map(str::to_string),
+                        refunded_ms: now,
+                        order_refunded: all_refunded,
+                    }),
+                ))
+            }
+            VisitOutcome::Refused(VisitRefusal::Stale | VisitRefusal::TicketState(_)) => {}
+            VisitOutcome::Refused(r) => return Err(refused(r, &order)),
         }
     }
-    if order.detail.notify_visitors && !order.detail.mobile.is_empty() {
-        effects.messages.push(Message {
-            kind: "refund".into(),
-            phone: order.detail.mobile.clone(),
-            text: format!(
-                "【{}】订单{{number}}的门票{}已退票，退款{}元，手续费{}元。",
-                venue_name(svc, &order),
-                ticket.code,
-                yuan(amount),
-                yuan(fee)
-            ),
-        });
-    }
-    let change = VisitChange {
-        to,
-        ..same_state(&order, now, Some(detail), effects)
-    };
-    match svc.store().change_visit_order(change).await? {
-        VisitOutcome::Done(o) | VisitOutcome::Existing(o) => Ok(outcome(
-            &o,
-            &ticket.code,
-            true,
-            Some(RefundInfo {
-                fee,
-                amount,
-                mode,
-                account: account.filter(|_| amount > 0).map(str::to_string),
-                refunded_ms: now,
-                order_refunded: all_refunded,
-            }),
-        )),
-        VisitOutcome::Refused(r) if is_guard(&r) => {
-            let (_, ticket) = find_ticket(svc, code).await?;
-            Err(status_conflict(&ticket, "refunded"))
-        }
-        VisitOutcome::Refused(r) => Err(refused(r, &order)),
-    }
+    Err(busy())
 }
 
 fn yuan(fen: i64) -> String {

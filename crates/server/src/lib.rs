@@ -182,9 +182,10 @@ pub async fn serve(
         let every = Duration::from_millis(app.config.ybx.outbox_poll_ms.max(10));
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
+            let mut in_flight = tokio::task::JoinSet::new();
             loop {
                 tick.tick().await;
-                boxoffice_ybx::callbacks::deliver_due(&ybx).await;
+                boxoffice_ybx::callbacks::deliver_due(&ybx, &mut in_flight).await;
             }
         })
     };

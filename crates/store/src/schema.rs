@@ -24,7 +24,7 @@ CREATE TABLE day_quotas (venue_id BIGINT NOT NULL REFERENCES venues(id), product
 /// scenic visit orders and their tickets, live identity numbers, partner accounts and ledgers,
 /// partner runtime settings, the callback outbox, the message sink and verification codes.
 const V5: &str = r#"
-CREATE TABLE visit_orders (id {ID}, number TEXT UNIQUE, venue_id BIGINT NOT NULL REFERENCES venues(id), partner_id BIGINT NOT NULL REFERENCES partners(id), external_ref TEXT NOT NULL, state TEXT NOT NULL, visit_date TEXT NOT NULL, line TEXT, segment BIGINT, total BIGINT NOT NULL, created_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL, expires_ms BIGINT, delivered_ms BIGINT, detail TEXT NOT NULL, UNIQUE (partner_id, external_ref));
+CREATE TABLE visit_orders (id {ID}, number TEXT UNIQUE, venue_id BIGINT NOT NULL REFERENCES venues(id), partner_id BIGINT NOT NULL REFERENCES partners(id), external_ref TEXT NOT NULL, state TEXT NOT NULL, visit_date TEXT NOT NULL, line TEXT, segment BIGINT, total BIGINT NOT NULL, created_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL, expires_ms BIGINT, delivered_ms BIGINT, version BIGINT NOT NULL DEFAULT 0, detail TEXT NOT NULL, UNIQUE (partner_id, external_ref));
 CREATE INDEX visit_orders_by_partner ON visit_orders (partner_id, created_ms);
 CREATE INDEX visit_orders_by_expiry ON visit_orders (expires_ms);
 CREATE TABLE visit_tickets (code TEXT PRIMARY KEY, order_id BIGINT NOT NULL REFERENCES visit_orders(id), seq BIGINT NOT NULL, status BIGINT NOT NULL, doc TEXT NOT NULL);

@@ -19,7 +19,7 @@ use boxoffice_core::store::{QuotaClaim, QuotaKey, StoreError, VisitOrderRange};
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-const VISIT_COLUMNS: &str = "id, number, venue_id, partner_id, external_ref, state, visit_date, line, segment, total, created_ms, updated_ms, expires_ms, detail";
+const VISIT_COLUMNS: &str = "id, number, venue_id, partner_id, external_ref, state, visit_date, line, segment, total, created_ms, updated_ms, expires_ms, version, detail";
 
 fn date_text(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
@@ -42,6 +42,7 @@ fn visit_from_row(r: &Row) -> Result<VisitOrder, StoreError> {
         created_ms: r.int("created_ms")?,
         updated_ms: r.int("updated_ms")?,
         expires_ms: r.opt_int("expires_ms")?,
+        version: r.int("version")?,
         detail: serde_json::from_str(&r.text("detail")?).map_err(corrupt)?,
         tickets: Vec::new(),
     })
@@ -300,14 +301,25 @@ async fn apply_effects(
         .await?;
         order.tickets.push(t.clone());
     }
-    for (code, status) in &e.ticket_status {
-        conn.exec(
-            "UPDATE visit_tickets SET status = $3 WHERE code = $1 AND order_id = $2",
-            &[code.into(), order.id.into(), (*status).into()],
-        )
-        .await?;
-        if let Some(t) = order.tickets.iter_mut().find(|t| &t.code == code) {
-            t.status = *status;
+    for t in &e.ticket_status {
+        // Statuses are small integers from the core, never input text: inlined safely.
+        let from: Vec<String> = t.from.iter().map(|f| f.to_string()).collect();
+        let from = if from.is_empty() {
+            "NULL".to_string()
+        } else {
+            from.join(", ")
+        };
+        let n = conn
+            .exec(
+                &format!("UPDATE visit_tickets SET status = $3 WHERE code = $1 AND order_id = $2 AND status IN ({from})"),
+                &[(&t.code).into(), order.id.into(), t.to.into()],
+            )
+            .await?;
+        if n != 1 {
+            return Ok(Some(VisitRefusal::TicketState(t.code.clone())));
+        }
+        if let Some(x) = order.tickets.iter_mut().find(|x| x.code == t.code) {
+            x.status = t.to;
         }
     }
     for ev in &e.events {
@@ -451,6 +463,7 @@ impl SqlStore {
             created_ms: n.now_ms,
             updated_ms: n.now_ms,
             expires_ms: n.expires_ms,
+            version: 0,
             detail,
             tickets: Vec::new(),
         };
@@ -479,16 +492,22 @@ impl SqlStore {
                 order.state,
             ))));
         }
+        if c.version.is_some_and(|v| v != order.version) {
+            tx.rollback().await?;
+            return Ok(VisitOutcome::Refused(VisitRefusal::Stale));
+        }
         let moved = tx
             .exec(
-                "UPDATE visit_orders SET state = $3 WHERE id = $1 AND state = $2",
+                "UPDATE visit_orders SET state = $3, version = version + 1 WHERE id = $1 AND state = $2 AND version = $4",
                 &[
                     order.id.into(),
                     order.state.as_str().into(),
                     c.to.as_str().into(),
+                    order.version.into(),
                 ],
             )
             .await?;
+        order.version += 1;
         if moved != 1 {
             tx.rollback().await?;
             return Ok(VisitOutcome::Refused(VisitRefusal::WrongState(Some(

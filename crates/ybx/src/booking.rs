@@ -455,7 +455,9 @@ pub(crate) fn refusal_answer(r: &VisitRefusal, paying: bool, account: Option<Acc
         },
         VisitRefusal::WrongState(_)
         | VisitRefusal::CodeRejected
-        | VisitRefusal::PaymentSettled => {
+        | VisitRefusal::PaymentSettled
+        | VisitRefusal::TicketState(_)
+        | VisitRefusal::Stale => {
             Answer::err(-1, codes::OTHER_ERROR)
         }
     }
@@ -1043,6 +1045,7 @@ pub async fn cancel_order(cx: &Ctx) -> Answer {
         segment: None,
         now_ms: cx.now_ms,
         actor: cx.agent.user.clone(),
+        version: None,
         effects,
     };
     match cx.ybx.svc.store().change_visit_order(change).await {

@@ -17,7 +17,7 @@ use boxoffice_core::clock::{from_millis, local, Millis};
 use boxoffice_core::scenic::{OutboxEvent, OutboxRow, PayMethod, VisitOrder, VisitState};
 use chrono::FixedOffset;
 use serde_json::{Map, Value};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// `0`: SetAgentParameters succeeded.
@@ -126,15 +126,24 @@ fn client() -> &'static reqwest::Client {
 
 /// Delivers due outbox events of this protocol once; returns how many were attempted.
 ///
-/// Leases up to [`BATCH`] heads (one per order) for [`LEASE_MS`], sends them concurrently and
-/// records each outcome: `delivered`, `dropped` (no callback address, no sender id, unknown
+/// Leases up to [`BATCH`] heads (one per order, fewer while deliveries are in flight) for
+/// [`LEASE_MS`], sends each in its own task and records each outcome: `delivered`, `dropped` (no callback address, no sender id, unknown
 /// order or event), `expired` (24 hours after the event) or `pending` with the next attempt.
-pub async fn deliver_due(ybx: &Ybx) -> usize {
+pub async fn deliver_due(ybx: &Arc<Ybx>, in_flight: &mut tokio::task::JoinSet<()>) -> usize {
+    // Reap finished deliveries.
+    while in_flight.try_join_next().is_some() {}
+    // Deliveries run as their own tasks: a slow agent (up to the 10 s timeout) holds only its
+    // own order's queue, never the next round. In-flight rows stay leased, so neither they nor
+    // the later events of their orders are leased again meanwhile.
+    let free = ybx.deliveries.available_permits().min(BATCH as usize);
+    if free == 0 {
+        return 0;
+    }
     let svc = ybx.service();
     let now = svc.now_ms();
     let rows = match svc
         .store()
-        .lease_outbox(PROTOCOL, now, now + LEASE_MS, BATCH)
+        .lease_outbox(PROTOCOL, now, now + LEASE_MS, free as i64)
         .await
     {
         Ok(rows) => rows,
@@ -144,7 +153,20 @@ pub async fn deliver_due(ybx: &Ybx) -> usize {
         }
     };
     let n = rows.len();
-    futures::future::join_all(rows.into_iter().map(|row| deliver_one(ybx, row, now))).await;
+    for row in rows {
+        let Ok(permit) = ybx.deliveries.clone().try_acquire_owned() else {
+            // Cannot happen (this task is the only one acquiring); the lease lapses and the row
+            // is delivered later.
+            break;
+        };
+        let ybx = ybx.clone();
+        // Spawned into the worker's set: when the worker stops, its deliveries stop with it
+        // (their leases lapse and another process takes the rows over).
+        in_flight.spawn(async move {
+            deliver_one(&ybx, row, now).await;
+            drop(permit);
+        });
+    }
     n
 }
 
@@ -529,6 +551,7 @@ mod tests {
             created_ms: 1_795_312_800_000,
             updated_ms: 1_795_312_800_000,
             expires_ms: None,
+            version: 0,
             detail: VisitDetail {
                 items: vec![VisitItem {
                     product: "P1".into(),

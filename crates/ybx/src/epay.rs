@@ -454,6 +454,7 @@ fn simple_change(order: &VisitOrder, to: VisitState, now: i64, effects: VisitEff
         segment: None,
         now_ms: now,
         actor: "gateway".into(),
+        version: None,
         effects,
     }
 }

@@ -70,6 +70,8 @@ pub struct Ybx {
     opts: YbxOptions,
     agents: agent::AgentCache,
     gateway: Arc<dyn boxoffice_core::scenic::PaymentGateway>,
+    /// Callback deliveries in flight (at most `callbacks::BATCH`).
+    deliveries: Arc<tokio::sync::Semaphore>,
 }
 
 impl Ybx {
@@ -83,6 +85,7 @@ impl Ybx {
             opts,
             agents: agent::AgentCache::default(),
             gateway,
+            deliveries: Arc::new(tokio::sync::Semaphore::new(callbacks::BATCH as usize)),
         })
     }
     /// The options.

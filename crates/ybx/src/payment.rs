@@ -625,6 +625,7 @@ async fn authorize(cx: &Ctx, account: Account, proof: Proof) -> Answer {
         segment: None,
         now_ms: cx.now_ms,
         actor: cx.agent.user.clone(),
+        version: None,
         effects,
     };
     match cx.ybx.svc.store().change_visit_order(change).await {

@@ -108,12 +108,31 @@ impl Figures {
     fn of(o: &VisitOrder) -> Figures {
         let done = delivered(o);
         let items = &o.detail.items;
+        // What was delivered: the tickets issued (a partial activation issues fewer than were
+        // booked); an order delivered without tickets counts its booked units.
         let mut lines: Vec<LineFigures> = items
             .iter()
-            .map(|i| LineFigures {
-                deal_num: if done { i.count } else { 0 },
-                deal_amount: if done { i.amount() } else { 0 },
-                ..LineFigures::default()
+            .map(|i| {
+                let issued: Vec<_> = o
+                    .tickets
+                    .iter()
+                    .filter(|t| t.product.eq_ignore_ascii_case(&i.product))
+                    .collect();
+                let (num, amount) = if !done {
+                    (0, 0)
+                } else if o.tickets.is_empty() {
+                    (i.count, i.amount())
+                } else {
+                    (
+                        issued.iter().map(|t| t.person_count).sum(),
+                        issued.iter().map(|t| t.price).sum(),
+                    )
+                };
+                LineFigures {
+                    deal_num: num,
+                    deal_amount: amount,
+                    ..LineFigures::default()
+                }
             })
             .collect();
         // The order's fees are spread over its lines by units; the remainder goes to the last line.

@@ -756,6 +756,7 @@ async fn activate(cx: &Ctx) -> Result<Answer, Answer> {
         segment: fixed_segment,
         now_ms: cx.now_ms,
         actor: cx.agent.user.clone(),
+        version: None,
         effects,
     };
     let done = match cx.ybx.svc.store().change_visit_order(change).await {
@@ -1258,6 +1259,7 @@ mod tests {
             created_ms: 0,
             updated_ms: 0,
             expires_ms: None,
+            version: 0,
             detail: Default::default(),
             tickets: vec![t.clone()],
         };
