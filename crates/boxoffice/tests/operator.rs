@@ -24,6 +24,30 @@ async fn start() -> (TestServer, Option<tempfile::TempDir>) {
     (server, dir)
 }
 
+/// Gives the demo agent a callback address (nothing listens there: the events stay queued),
+/// so that its orders' changes are announced.
+async fn with_callbacks(server: &TestServer) {
+    let partner = server
+        .app
+        .service
+        .catalog()
+        .partner_by_credential("ybx", "demo-agent")
+        .expect("agent")
+        .id;
+    server
+        .app
+        .ybx
+        .update_agent(
+            partner,
+            json!({ "responseaddr": "http://127.0.0.1:9/cb" })
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        )
+        .await
+        .expect("callback address");
+}
+
 /// An operator API client.
 struct Ops {
     base: String,
@@ -584,6 +608,7 @@ async fn recharges_and_debits_write_ledger_rows_and_never_overdraw() {
 #[tokio::test]
 async fn counter_sale_gate_passage_and_desk_refund() {
     let (server, _dir) = start().await;
+    with_callbacks(&server).await;
     let ops = Ops::new(&server);
     let now = server.app.service.now_ms();
     let number = order_products(
@@ -822,6 +847,7 @@ async fn counter_sale_gate_passage_and_desk_refund() {
 #[tokio::test]
 async fn refunding_every_ticket_of_a_deposit_order_refunds_it_to_the_account() {
     let (server, _dir) = start().await;
+    with_callbacks(&server).await;
     let ops = Ops::new(&server);
     let number = order_and_pay(
         &server,

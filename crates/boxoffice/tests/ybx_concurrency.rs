@@ -90,7 +90,14 @@ fn agent(i: usize) -> Agent {
     }
 }
 
-fn order(a: &Agent, product: &str, qty: i64, price: i64, segment: &str, xcddh: &str) -> Vec<(String, String)> {
+fn order(
+    a: &Agent,
+    product: &str,
+    qty: i64,
+    price: i64,
+    segment: &str,
+    xcddh: &str,
+) -> Vec<(String, String)> {
     vec![
         ("Order_list".into(), format!("{product}|{qty}")),
         ("mobile".into(), a.enc("13800138000")),
@@ -107,9 +114,15 @@ fn order(a: &Agent, product: &str, qty: i64, price: i64, segment: &str, xcddh: &
 async fn two_servers() -> (TestServer, TestServer, Option<tempfile::TempDir>) {
     let (db, dir) = boxoffice_server::testing::fresh_database(TestStore::from_env()).await;
     let one = TestServer::start_on(&db, |_| {}).await;
-    one.app.apply_catalog(&catalogue()).await.expect("catalogue");
+    one.app
+        .apply_catalog(&catalogue())
+        .await
+        .expect("catalogue");
     let two = TestServer::start_on(&db, |_| {}).await;
-    two.app.apply_catalog(&catalogue()).await.expect("catalogue");
+    two.app
+        .apply_catalog(&catalogue())
+        .await
+        .expect("catalogue");
     (one, two, dir)
 }
 
@@ -141,8 +154,10 @@ async fn race(
         let params = make(i, &a);
         let urls = urls.clone();
         tasks.push(tokio::spawn(async move {
-            let refs: Vec<(&str, &str)> =
-                params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let refs: Vec<(&str, &str)> = params
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
             call(&urls[i % 2], &a, "OrderAndPayWithYDJ.aspx", &refs).await
         }));
     }
@@ -232,7 +247,10 @@ async fn racing_authorizations_never_overdraw_a_deposit() {
     let store = one.app.service.store().clone();
     let acc = store.accounts(partner).await.expect("accounts");
     assert_eq!(acc[0].balance, 50_000 - 4 * 12_000);
-    let ledger = store.ledger(partner, Some("deposit")).await.expect("ledger");
+    let ledger = store
+        .ledger(partner, Some("deposit"))
+        .await
+        .expect("ledger");
     assert_eq!(ledger.len(), 5, "the opening balance and four debits");
     // Every row's balance follows from the previous one.
     let mut balance = 0;

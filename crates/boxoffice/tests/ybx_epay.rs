@@ -26,7 +26,13 @@ fn refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
 }
 
 async fn book(server: &TestServer, a: &Agent, list: &str) -> String {
-    let r = call(&server.url, a, "OrderProducts.aspx", &refs(&booking(a, list))).await;
+    let r = call(
+        &server.url,
+        a,
+        "OrderProducts.aspx",
+        &refs(&booking(a, list)),
+    )
+    .await;
     r.expect(0, "");
     r.tag("orderid").expect("orderid")
 }
@@ -113,9 +119,14 @@ async fn pay_channels_are_the_suppliers_when_the_agent_may_pay_instantly() {
     call(&server.url, &a, "GetPayChannel.aspx", &[])
         .await
         .expect(-1, "没有获取到相关支付的渠道信息。");
-    call(&server.url, &a, "BeginToPay.aspx", &[("Order_id", "1"), ("Paychannelid", "01")])
-        .await
-        .expect(-2001, "不支持的支付方式；");
+    call(
+        &server.url,
+        &a,
+        "BeginToPay.aspx",
+        &[("Order_id", "1"), ("Paychannelid", "01")],
+    )
+    .await
+    .expect(-2001, "不支持的支付方式；");
     server.stop().await;
 }
 
@@ -124,20 +135,46 @@ async fn begin_to_pay_codes() {
     let server = TestServer::start().await;
     let a = Agent::demo();
     let number = book(&server, &a, &format!("{ADULT}|2")).await;
-    call(&server.url, &a, "BeginToPay.aspx", &[("Paychannelid", "01")])
-        .await
-        .expect(-2007, "没有输入内部单号，不能完成操作；");
-    call(&server.url, &a, "BeginToPay.aspx", &[("Order_id", &number), ("Paychannelid", "99")])
-        .await
-        .expect(-2001, "不支持的支付方式；");
-    call(&server.url, &a, "BeginToPay.aspx", &[("Order_id", "202611220000000000"), ("Paychannelid", "01")])
-        .await
-        .expect(-2002, "数据检索失败，请确认信息；");
-    call(&server.url, &Agent::demo2(), "BeginToPay.aspx", &[("Order_id", &number), ("Paychannelid", "01")])
-        .await
-        .expect(-2002, "数据检索失败，请确认信息；");
+    call(
+        &server.url,
+        &a,
+        "BeginToPay.aspx",
+        &[("Paychannelid", "01")],
+    )
+    .await
+    .expect(-2007, "没有输入内部单号，不能完成操作；");
+    call(
+        &server.url,
+        &a,
+        "BeginToPay.aspx",
+        &[("Order_id", &number), ("Paychannelid", "99")],
+    )
+    .await
+    .expect(-2001, "不支持的支付方式；");
+    call(
+        &server.url,
+        &a,
+        "BeginToPay.aspx",
+        &[("Order_id", "202611220000000000"), ("Paychannelid", "01")],
+    )
+    .await
+    .expect(-2002, "数据检索失败，请确认信息；");
+    call(
+        &server.url,
+        &Agent::demo2(),
+        "BeginToPay.aspx",
+        &[("Order_id", &number), ("Paychannelid", "01")],
+    )
+    .await
+    .expect(-2002, "数据检索失败，请确认信息；");
     // By channel name.
-    let r = call(&server.url, &a, "BeginToPay.aspx", &[("Order_id", &number), ("Paychannelid", "支付宝")]).await;
+    let r = call(
+        &server.url,
+        &a,
+        "BeginToPay.aspx",
+        &[("Order_id", &number), ("Paychannelid", "支付宝")],
+    )
+    .await;
     r.expect(0, "");
     assert_eq!(r.tag("orderid"), Some(number.clone()));
     assert_eq!(r.tag("paychannelid").as_deref(), Some("01"));
@@ -147,16 +184,26 @@ async fn begin_to_pay_codes() {
     // Paid: a second payment is refused.
     payer(&server, &format!("/ybx/paysim/{trade}"), "confirm").await;
     assert_eq!(state(&server, &number).await, VisitState::Delivered);
-    call(&server.url, &a, "BeginToPay.aspx", &[("Order_id", &number), ("Paychannelid", "01")])
-        .await
-        .expect(-2004, "订单状态不是预订中，不允许支付；");
+    call(
+        &server.url,
+        &a,
+        "BeginToPay.aspx",
+        &[("Order_id", &number), ("Paychannelid", "01")],
+    )
+    .await
+    .expect(-2004, "订单状态不是预订中，不允许支付；");
     // demo-agent2 has 30 minutes to pay.
     let b = Agent::demo2();
     let late = book(&server, &b, &format!("{ADULT}|1")).await;
     server.clock.advance(chrono::Duration::minutes(31));
-    call(&server.url, &b, "BeginToPay.aspx", &[("Order_id", &late), ("Paychannelid", "01")])
-        .await
-        .expect(-2008, "当前订单超过支付时限");
+    call(
+        &server.url,
+        &b,
+        "BeginToPay.aspx",
+        &[("Order_id", &late), ("Paychannelid", "01")],
+    )
+    .await
+    .expect(-2008, "当前订单超过支付时限");
     server.stop().await;
 }
 
@@ -164,8 +211,26 @@ async fn begin_to_pay_codes() {
 async fn a_confirmed_alipay_payment_pays_and_delivers_once() {
     let server = TestServer::start().await;
     let a = Agent::demo();
+    // A callback address (nothing listens there) so that the order's changes are queued.
+    call(
+        &server.url,
+        &a,
+        "SetAgentParameters.aspx",
+        &[
+            ("responseaddr", "http://127.0.0.1:9/cb"),
+            ("sendofficiallysnotify", "1"),
+        ],
+    )
+    .await
+    .expect(0, "成功");
     let number = book(&server, &a, &format!("{ADULT}|2")).await;
-    let r = call(&server.url, &a, "BeginToPay.aspx", &[("Order_id", &number), ("Paychannelid", "01")]).await;
+    let r = call(
+        &server.url,
+        &a,
+        "BeginToPay.aspx",
+        &[("Order_id", &number), ("Paychannelid", "01")],
+    )
+    .await;
     let url = r.tag("payurl").expect("payurl");
     let html = payer(&server, &url, "confirm").await;
     assert!(html.contains("success"), "{html}");
@@ -199,7 +264,10 @@ async fn a_confirmed_alipay_payment_pays_and_delivers_once() {
         .await
         .expect("text");
     assert_eq!(again, "success");
-    assert_eq!(store.outbox(None, Some(o.id)).await.expect("outbox").len(), 4);
+    assert_eq!(
+        store.outbox(None, Some(o.id)).await.expect("outbox").len(),
+        4
+    );
     // A forged notification is refused.
     let mut forged = form.clone();
     for (k, v) in forged.iter_mut() {
@@ -225,22 +293,46 @@ async fn wechat_payments_and_declines() {
     let server = TestServer::start().await;
     let a = Agent::demo();
     let number = book(&server, &a, &format!("{UNLIMITED}|3")).await;
-    let r = call(&server.url, &a, "BeginToPay.aspx", &[("Order_id", &number), ("Paychannelid", "03")]).await;
+    let r = call(
+        &server.url,
+        &a,
+        "BeginToPay.aspx",
+        &[("Order_id", &number), ("Paychannelid", "03")],
+    )
+    .await;
     payer(&server, &r.tag("payurl").expect("url"), "decline").await;
     assert_eq!(state(&server, &number).await, VisitState::Booked);
     let store = server.app.service.store().clone();
     let trade = r.tag("outtradeno").expect("trade");
     assert_eq!(
-        store.visit_payment(&trade).await.expect("payment").expect("exists").state,
+        store
+            .visit_payment(&trade)
+            .await
+            .expect("payment")
+            .expect("exists")
+            .state,
         "failed"
     );
-    let r = call(&server.url, &a, "BeginToPay.aspx", &[("Order_id", &number), ("Paychannelid", "02")]).await;
+    let r = call(
+        &server.url,
+        &a,
+        "BeginToPay.aspx",
+        &[("Order_id", &number), ("Paychannelid", "02")],
+    )
+    .await;
     let html = payer(&server, &r.tag("payurl").expect("url"), "confirm").await;
     assert!(html.contains("SUCCESS"), "{html}");
     assert_eq!(state(&server, &number).await, VisitState::Delivered);
     let wx = r.tag("outtradeno").expect("trade");
-    let p = store.visit_payment(&wx).await.expect("payment").expect("exists");
-    assert_eq!((p.state.as_str(), p.amount, p.platform_no.len()), ("succeeded", 15_000, 28));
+    let p = store
+        .visit_payment(&wx)
+        .await
+        .expect("payment")
+        .expect("exists");
+    assert_eq!(
+        (p.state.as_str(), p.amount, p.platform_no.len()),
+        ("succeeded", 15_000, 28)
+    );
     server.stop().await;
 }
 
@@ -250,7 +342,13 @@ async fn unpaid_orders_close_when_the_payment_time_runs_out_and_late_money_is_re
     let b = Agent::demo2();
     let number = book(&server, &b, &format!("{ADULT}|2")).await;
     assert_eq!(used(&server, ADULT, 0).await, 2);
-    let r = call(&server.url, &b, "BeginToPay.aspx", &[("Order_id", &number), ("Paychannelid", "01")]).await;
+    let r = call(
+        &server.url,
+        &b,
+        "BeginToPay.aspx",
+        &[("Order_id", &number), ("Paychannelid", "01")],
+    )
+    .await;
     let url = r.tag("payurl").expect("url");
     server.clock.advance(chrono::Duration::minutes(29));
     assert_eq!(server.app.service.sweep_visits().await.expect("sweep"), 0);
@@ -308,8 +406,17 @@ async fn expired_authorizations_close_with_the_fee_from_the_hold() {
         .partner_by_credential("ybx", "demo-agent")
         .expect("agent")
         .id;
-    let acc = server.app.service.store().accounts(partner).await.expect("accounts");
-    let deposit = acc.iter().find(|x| x.account == "deposit").expect("deposit");
+    let acc = server
+        .app
+        .service
+        .store()
+        .accounts(partner)
+        .await
+        .expect("accounts");
+    let deposit = acc
+        .iter()
+        .find(|x| x.account == "deposit")
+        .expect("deposit");
     assert_eq!((deposit.balance, deposit.held), (10_000_000 - 10_000, 0));
     server.stop().await;
 }

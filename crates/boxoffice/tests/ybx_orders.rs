@@ -8,6 +8,9 @@ use common::ybx::*;
 use common::*;
 
 const VISIT: &str = "20261123";
+
+/// Request parameters, expected code and message.
+type Case = (Vec<(String, String)>, i64, String);
 const MEMO_ID: &str = "430103198001010011";
 
 fn venue_id(server: &TestServer) -> i64 {
@@ -131,7 +134,7 @@ async fn order_products_validates_in_the_documented_order() {
     let server = TestServer::start().await;
     let a = Agent::demo();
     let base = booking(&a, &format!("{ADULT}|2"), "1");
-    let cases: Vec<(Vec<(String, String)>, i64, String)> = vec![
+    let cases: Vec<Case> = vec![
         (
             base.iter()
                 .filter(|(k, _)| k != "Mobile")

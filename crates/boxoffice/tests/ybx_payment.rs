@@ -208,6 +208,7 @@ fn tick(server: &TestServer, seconds: i64) {
 #[tokio::test]
 async fn ready_to_pay_and_use_account_to_pay_activate_debit_and_call_back() {
     let server = TestServer::start().await;
+    callbacks_on(&server).await;
     let a = Agent::demo();
     let number = book(&server, &a, "LY-2001").await;
     let r = ready(&server, &a, "ReadyToPay.aspx", &number).await;
@@ -590,6 +591,7 @@ async fn insufficient_deposit_changes_nothing() {
 #[tokio::test]
 async fn use_account_to_pay_by_pwd_codes_and_lock_out() {
     let server = TestServer::start().await;
+    callbacks_on(&server).await;
     let a = Agent::demo();
     let page = "UseAccountToPayByPwd.aspx";
     let number = book(&server, &a, "LY-3001").await;
@@ -760,6 +762,7 @@ async fn activation_with_the_id_card_gate_needs_every_person_named() {
 #[tokio::test]
 async fn rebate_authorization_with_sms_code() {
     let server = TestServer::start().await;
+    callbacks_on(&server).await;
     let a = Agent::demo();
     let page = "UseAccountToPayByFK.aspx";
     let number = book(&server, &a, "FK-4001").await;
@@ -907,6 +910,7 @@ async fn rebate_authorization_with_sms_code() {
 #[tokio::test]
 async fn rebate_authorization_with_the_payment_password_and_the_alias() {
     let server = TestServer::start().await;
+    callbacks_on(&server).await;
     let a = Agent::demo();
     let page = "UseAccountToPayByFKWithPwd.aspx";
     let not_payable = "指定的订单不存在、订单状态不为'预订中'或订单不属于当前代理商。";
@@ -1233,4 +1237,20 @@ async fn racing_authorizations_with_one_code_pay_once() {
         ]
     );
     server.stop().await;
+}
+
+/// Gives the demo agent a callback address (nothing listens there: events stay queued), so that
+/// its orders' changes are announced.
+async fn callbacks_on(server: &TestServer) {
+    call(
+        &server.url,
+        &Agent::demo(),
+        "SetAgentParameters.aspx",
+        &[
+            ("responseaddr", "http://127.0.0.1:9/cb"),
+            ("sendofficiallysnotify", "1"),
+        ],
+    )
+    .await
+    .expect(0, "成功");
 }

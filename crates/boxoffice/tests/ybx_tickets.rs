@@ -180,6 +180,18 @@ async fn deposit(server: &TestServer, user: &str, account: &str) -> (i64, i64) {
 async fn whole_activation_delivers_debits_the_hold_and_answers_the_documented_item() {
     let server = TestServer::start().await;
     let a = Agent::demo();
+    // A callback address (nothing listens there) so that the order's changes are queued.
+    call(
+        &server.url,
+        &a,
+        "SetAgentParameters.aspx",
+        &[
+            ("responseaddr", "http://127.0.0.1:9/cb"),
+            ("sendofficiallysnotify", "1"),
+        ],
+    )
+    .await
+    .expect(0, "成功");
     let number = hold(
         &server,
         &a,

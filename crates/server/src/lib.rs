@@ -68,7 +68,11 @@ impl App {
                     .inventory_quantity_convention
                     .eq_ignore_ascii_case("v3"),
                 agent_cache_ms: config.snapshot_ttl_ms,
-                gateway_key: config.ybx.gateway_key.clone().unwrap_or(defaults.gateway_key),
+                gateway_key: config
+                    .ybx
+                    .gateway_key
+                    .clone()
+                    .unwrap_or(defaults.gateway_key),
                 wechat_key: config.ybx.wechat_key.clone().unwrap_or(defaults.wechat_key),
                 wechat_mch_id: config
                     .ybx
@@ -185,7 +189,14 @@ pub async fn serve(
             let mut in_flight = tokio::task::JoinSet::new();
             loop {
                 tick.tick().await;
-                boxoffice_ybx::callbacks::deliver_due(&ybx, &mut in_flight).await;
+                // A full batch means more may be due: look again at once (a few times).
+                for _ in 0..8 {
+                    let n = boxoffice_ybx::callbacks::deliver_due(&ybx, &mut in_flight).await;
+                    if n < boxoffice_ybx::callbacks::BATCH as usize {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
             }
         })
     };

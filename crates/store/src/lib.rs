@@ -1424,8 +1424,15 @@ impl Store for SqlStore {
         venue: VenueId,
         message: Message,
     ) -> Result<IssueOutcome, StoreError> {
-        self.issue_code_of(code, min_interval_ms, max_per_day, day_start_ms, venue, message)
-            .await
+        self.issue_code_of(
+            code,
+            min_interval_ms,
+            max_per_day,
+            day_start_ms,
+            venue,
+            message,
+        )
+        .await
     }
 
     async fn verify_code(

@@ -36,7 +36,7 @@ CREATE TABLE partner_ledger (id {ID}, partner_id BIGINT NOT NULL, account TEXT N
 CREATE INDEX partner_ledger_by_partner ON partner_ledger (partner_id, account);
 CREATE TABLE partner_settings (partner_id BIGINT NOT NULL REFERENCES partners(id), protocol TEXT NOT NULL, doc TEXT NOT NULL, updated_ms BIGINT NOT NULL, PRIMARY KEY (partner_id, protocol));
 CREATE TABLE outbox (id {ID}, partner_id BIGINT NOT NULL, order_id BIGINT, protocol TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL, created_ms BIGINT NOT NULL, next_ms BIGINT NOT NULL, attempts BIGINT NOT NULL, state TEXT NOT NULL, lease_until BIGINT, last_error TEXT NOT NULL);
-CREATE INDEX outbox_due ON outbox (state, next_ms);
+CREATE INDEX outbox_due ON outbox (protocol, state, next_ms);
 CREATE INDEX outbox_by_order ON outbox (order_id, id);
 CREATE TABLE messages (id {ID}, venue_id BIGINT NOT NULL, partner_id BIGINT, order_id BIGINT, kind TEXT NOT NULL, phone TEXT NOT NULL, text TEXT NOT NULL, created_ms BIGINT NOT NULL);
 CREATE INDEX messages_by_phone ON messages (phone);

@@ -12,8 +12,8 @@ use boxoffice_core::catalog::{PartnerId, VenueId};
 use boxoffice_core::clock::Millis;
 use boxoffice_core::scenic::{
     AccountBalance, AccountMove, CodeUse, IssueOutcome, LedgerEntry, Message, NewVisitOrder,
-    OutboxEvent, OutboxRow, StoredMessage, VerifyCode, VisitChange, VisitEffects, VisitPayment, VisitOrder, VisitOrderId, VisitOutcome, VisitRefusal,
-    VisitState, VisitTicket,
+    OutboxEvent, OutboxRow, StoredMessage, VerifyCode, VisitChange, VisitEffects, VisitOrder,
+    VisitOrderId, VisitOutcome, VisitPayment, VisitRefusal, VisitState, VisitTicket,
 };
 use boxoffice_core::store::{QuotaClaim, QuotaKey, StoreError, VisitOrderRange};
 use chrono::NaiveDate;
@@ -768,7 +768,9 @@ impl SqlStore {
     ) -> Result<Vec<VisitPayment>, StoreError> {
         let mut conn = self.read().await?;
         conn.rows(
-            &format!("SELECT * FROM visit_payments WHERE {where_sql} ORDER BY created_ms, out_trade_no"),
+            &format!(
+                "SELECT * FROM visit_payments WHERE {where_sql} ORDER BY created_ms, out_trade_no"
+            ),
             params,
         )
         .await?
@@ -872,7 +874,15 @@ impl SqlStore {
             &[c.partner_id.into(), (&c.purpose).into(), (&c.subject).into(), (&c.code).into(), c.phone_index.into(), c.issued_ms.into(), c.expires_ms.into(), (sends + 1).into()],
         )
         .await?;
-        insert_message(&mut *tx, venue, Some(c.partner_id), None, &message, c.issued_ms).await?;
+        insert_message(
+            &mut *tx,
+            venue,
+            Some(c.partner_id),
+            None,
+            &message,
+            c.issued_ms,
+        )
+        .await?;
         tx.commit().await?;
         Ok(IssueOutcome::Issued)
     }
@@ -922,7 +932,9 @@ impl SqlStore {
             )
             .await?;
         tx.commit().await?;
-        r.map(|r| r.int("wrong")).transpose().map(|w| w.unwrap_or(0))
+        r.map(|r| r.int("wrong"))
+            .transpose()
+            .map(|w| w.unwrap_or(0))
     }
 
     pub(crate) async fn use_code_of(
@@ -962,18 +974,26 @@ impl SqlStore {
         lease_until: Millis,
         limit: i64,
     ) -> Result<Vec<OutboxRow>, StoreError> {
-        let mut tx = self.write().await?;
         // Only the head of each order's queue: no earlier pending row of the same order (or,
-        // for rows without an order, of the same partner).
-        let rows = tx
+        // for rows without an order, of the same partner). Read outside the write transaction:
+        // a head stays the head until it is itself finished (later events have larger ids), and
+        // the lease below is a conditional update, so a row leased meanwhile is skipped.
+        let rows = self
+            .read()
+            .await?
             .rows(
                 "SELECT o.* FROM outbox o WHERE o.protocol = $1 AND o.state = 'pending' AND o.next_ms <= $2 \
-                 AND (o.lease_until IS NULL OR o.lease_until < $2) AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.state = 'pending' AND e.id < o.id \
-                 AND ((o.order_id IS NOT NULL AND e.order_id = o.order_id) OR (o.order_id IS NULL AND e.order_id IS NULL AND e.partner_id = o.partner_id))) \
+                 AND (o.lease_until IS NULL OR o.lease_until < $2) \
+                 AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.order_id = o.order_id AND e.id < o.id AND e.state = 'pending') \
+                 AND (o.order_id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM outbox e WHERE e.order_id IS NULL AND e.partner_id = o.partner_id AND e.id < o.id AND e.state = 'pending')) \
                  ORDER BY o.id LIMIT $3",
                 &[protocol.into(), now_ms.into(), limit.into()],
             )
             .await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.write().await?;
         let mut out = Vec::new();
         for r in rows {
             let id = r.int("id")?;

@@ -457,9 +457,7 @@ pub(crate) fn refusal_answer(r: &VisitRefusal, paying: bool, account: Option<Acc
         | VisitRefusal::CodeRejected
         | VisitRefusal::PaymentSettled
         | VisitRefusal::TicketState(_)
-        | VisitRefusal::Stale => {
-            Answer::err(-1, codes::OTHER_ERROR)
-        }
+        | VisitRefusal::Stale => Answer::err(-1, codes::OTHER_ERROR),
     }
 }
 
@@ -546,10 +544,10 @@ fn order_changed(state: VisitState) -> OutboxEvent {
 }
 
 /// Whether this order's changes are announced to the agent: only orders carrying the agent's
-/// own reference (`senderid` / `XCDDH`, catalogue §1.16). Events are queued whatever the
-/// callback address is now; the deliverer drops them when the agent has none at sending time.
-fn announces(_cx: &Ctx, sender_ref: &str) -> bool {
-    !sender_ref.is_empty()
+/// own reference (`senderid` / `XCDDH`, catalogue §1.16), and only while the agent has a
+/// callback address (events queued before the address was cleared are dropped at sending).
+pub(crate) fn announces(cx: &Ctx, sender_ref: &str) -> bool {
+    !sender_ref.is_empty() && !cx.agent.response_addr.is_empty()
 }
 
 fn item_summary(items: &[VisitItem]) -> String {

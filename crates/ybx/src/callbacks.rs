@@ -30,7 +30,7 @@ pub const SET_FAILED: &str = "修改回调地址 或 发送官方通知短信和
 /// Longest accepted `responseaddr` (characters).
 pub const MAX_ADDR_CHARS: usize = 256;
 /// Most events leased (orders in flight) per round.
-pub const BATCH: i64 = 16;
+pub const BATCH: i64 = 32;
 /// How long a leased event is reserved for this process.
 pub const LEASE_MS: i64 = 30_000;
 /// How long after the event it is retried before it expires.

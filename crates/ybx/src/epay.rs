@@ -42,7 +42,8 @@ pub const NO_ORDER_ID: &str = "没有输入内部单号，不能完成操作；"
 pub const PAY_TIME_OVER: &str = "当前订单超过支付时限";
 
 /// The instant-payment channels: id and name.
-pub const CHANNELS: &[(&str, &str)] = &[("01", "支付宝"), ("02", "微信支付"), ("03", "银联网上支付")];
+pub const CHANNELS: &[(&str, &str)] =
+    &[("01", "支付宝"), ("02", "微信支付"), ("03", "银联网上支付")];
 
 /// The name of a channel id.
 pub fn channel_name(id: &str) -> &'static str {
@@ -137,13 +138,7 @@ pub async fn begin_to_pay(cx: &Ctx) -> Answer {
         created_ms: cx.now_ms,
         settled_ms: None,
     };
-    if let Err(e) = cx
-        .ybx
-        .svc
-        .store()
-        .add_visit_payment(payment.clone())
-        .await
-    {
+    if let Err(e) = cx.ybx.svc.store().add_visit_payment(payment.clone()).await {
         tracing::error!(error = %e, "BeginToPay could not save the payment");
         return Answer::err(-1, SAVE_FAILED);
     }
@@ -217,7 +212,10 @@ fn gateway_notice(ybx: &Ybx, query: &str, body: &[u8]) -> Option<Notice> {
         .iter()
         .filter_map(|k| params.get(k).map(|v| (k.to_string(), v.replace(' ', "+"))))
         .collect();
-    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let refs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     if !verify(&refs, key, params.text("sign")) {
         tracing::warn!("payment notification with a bad Sign");
         return None;
@@ -375,10 +373,11 @@ async fn settle(ybx: &Ybx, n: Notice) -> Result<bool, boxoffice_core::store::Sto
             settle_payment: Some((payment.out_trade_no.clone(), n.platform_no.clone())),
             ..VisitEffects::default()
         };
-        if !order.detail.sender_ref.is_empty() {
-            effects
-                .events
-                .push(OutboxEvent::order_changed(PROTOCOL, VisitState::PaidUnapproved));
+        if ybx.announces(&order).await {
+            effects.events.push(OutboxEvent::order_changed(
+                PROTOCOL,
+                VisitState::PaidUnapproved,
+            ));
             if to == VisitState::Paid {
                 effects
                     .events
@@ -433,7 +432,7 @@ async fn settle(ybx: &Ybx, n: Notice) -> Result<bool, boxoffice_core::store::Sto
         order.state
     };
     let mut effects = VisitEffects::default();
-    if to != order.state && !order.detail.sender_ref.is_empty() {
+    if to != order.state && ybx.announces(&order).await {
         effects
             .events
             .push(OutboxEvent::order_changed(PROTOCOL, to));
@@ -444,7 +443,12 @@ async fn settle(ybx: &Ybx, n: Notice) -> Result<bool, boxoffice_core::store::Sto
     Ok(true)
 }
 
-fn simple_change(order: &VisitOrder, to: VisitState, now: i64, effects: VisitEffects) -> VisitChange {
+fn simple_change(
+    order: &VisitOrder,
+    to: VisitState,
+    now: i64,
+    effects: VisitEffects,
+) -> VisitChange {
     VisitChange {
         order_id: order.id,
         from: vec![order.state],
@@ -491,7 +495,7 @@ async fn activate_paid(
         ),
         ..VisitEffects::default()
     };
-    if !order.detail.sender_ref.is_empty() {
+    if ybx.announces(order).await {
         effects
             .events
             .push(OutboxEvent::order_changed(PROTOCOL, VisitState::Delivered));
@@ -556,8 +560,8 @@ pub async fn simulator_answer(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let confirm = form_urlencoded::parse(body.as_bytes())
-        .any(|(k, v)| k == "action" && v == "confirm");
+    let confirm =
+        form_urlencoded::parse(body.as_bytes()).any(|(k, v)| k == "action" && v == "confirm");
     let payment = match ybx.svc.store().visit_payment(&trade).await {
         Ok(Some(p)) => p,
         Ok(None) => return (StatusCode::NOT_FOUND, page("未找到支付", "")).into_response(),
@@ -598,8 +602,16 @@ pub async fn simulator_answer(
     };
     let mut shown = String::new();
     escape_into(&mut shown, &answer);
-    let title = if confirm { "支付完成" } else { "支付已取消" };
-    page(title, &format!("<p>平台通知的应答：<code>{shown}</code></p>")).into_response()
+    let title = if confirm {
+        "支付完成"
+    } else {
+        "支付已取消"
+    };
+    page(
+        title,
+        &format!("<p>平台通知的应答：<code>{shown}</code></p>"),
+    )
+    .into_response()
 }
 
 /// The form of a `notify_url.aspx` notification (what the simulated platform sends).
@@ -614,7 +626,14 @@ pub fn gateway_notification(
         ("NETDH".to_string(), triple_des(order_number, key)),
         (
             "STATUS".to_string(),
-            triple_des(if success { "TRADE_SUCCESS" } else { "TRADE_FAIL" }, key),
+            triple_des(
+                if success {
+                    "TRADE_SUCCESS"
+                } else {
+                    "TRADE_FAIL"
+                },
+                key,
+            ),
         ),
         (
             "OpType".to_string(),

@@ -105,6 +105,24 @@ impl Ybx {
             .find(&self.svc, user, self.opts.agent_cache_ms)
             .await
     }
+    /// Whether an order's changes are announced to its agent now: the order carries the agent's
+    /// own reference and the agent has a callback address.
+    pub async fn announces(&self, order: &boxoffice_core::scenic::VisitOrder) -> bool {
+        if order.detail.sender_ref.is_empty() {
+            return false;
+        }
+        let catalog = self.svc.catalog();
+        let Some(user) = catalog
+            .partners
+            .iter()
+            .find(|p| p.id == order.partner_id)
+            .and_then(|p| p.credential(PROTOCOL))
+            .map(|c| c.key.clone())
+        else {
+            return false;
+        };
+        matches!(self.agent(&user).await, Ok(Some(a)) if !a.response_addr.is_empty())
+    }
     /// Changes an agent's runtime settings (`null` removes a key, restoring the provisioned
     /// value) and drops this process's cached copy. Keys: `data_key`, `login_md5`, `pay_md5`,
     /// `enabled`, `allow_cash`, `allow_deposit`, `allow_rebate`, `allow_epay`, `daily_max`,

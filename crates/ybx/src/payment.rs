@@ -576,7 +576,7 @@ async fn authorize(cx: &Ctx, account: Account, proof: Proof) -> Answer {
         });
         detail.held = total;
     }
-    if !detail.sender_ref.is_empty() {
+    if crate::booking::announces(cx, &detail.sender_ref) {
         effects
             .events
             .push(OutboxEvent::order_changed(PROTOCOL, authorized));

@@ -333,8 +333,14 @@ pub async fn query_order(cx: &Ctx) -> Answer {
             .leaf("productstatus", "1")
             .leaf("timeindex", &segment)
             .leaf("timeindexdesc", &segment_desc)
-            .leaf("serverstationid", line.map(|l| l.code.as_str()).unwrap_or(""))
-            .leaf("serverstationname", line.map(|l| l.name.as_str()).unwrap_or(""))
+            .leaf(
+                "serverstationid",
+                line.map(|l| l.code.as_str()).unwrap_or(""),
+            )
+            .leaf(
+                "serverstationname",
+                line.map(|l| l.name.as_str()).unwrap_or(""),
+            )
             .leaf("seatlistdesc", "")
             .leaf("dealnum", l.deal_num)
             .leaf("dealamount", money(l.deal_amount))

@@ -3,9 +3,9 @@
 //! documented order (catalogue §2.8) and dispatches on the page name.
 
 use crate::agent::Agent;
+use crate::booking::Account;
 use crate::codes;
 use crate::xml::Answer;
-use crate::booking::Account;
 use crate::{booking, callbacks, epay, payment, products, query, tickets, Ybx};
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
@@ -227,8 +227,7 @@ pub async fn page(
             Ok(b) => b,
             Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "").into_response(),
         };
-        return crate::epay::notification(&ybx, page, query.as_deref().unwrap_or(""), &body)
-            .await;
+        return crate::epay::notification(&ybx, page, query.as_deref().unwrap_or(""), &body).await;
     }
     let Some(page) = PAGES.iter().find(|p| p.eq_ignore_ascii_case(name)) else {
         return not_found();

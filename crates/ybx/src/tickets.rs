@@ -720,7 +720,7 @@ async fn activate(cx: &Ctx) -> Result<Answer, Answer> {
     if let (None, Some(code)) = (&order.line, &line_code) {
         detail.extra.insert("line".into(), code.clone().into());
     }
-    if !order.detail.sender_ref.is_empty() {
+    if crate::booking::announces(cx, &order.detail.sender_ref) {
         effects
             .events
             .push(OutboxEvent::order_changed(PROTOCOL, to));
