@@ -233,6 +233,61 @@ async fn apply_effects(
         }
         order.detail.live_ids.clear();
     }
+    // Uncontended writes first; the claims on shared rows (identity numbers, quotas, segments,
+    // accounts) come last, so their row locks are held for as short a time as possible.
+    for t in &e.tickets {
+        conn.exec(
+            "INSERT INTO visit_tickets (code, order_id, seq, status, doc) VALUES ($1, $2, $3, $4, $5)",
+            &[(&t.code).into(), order.id.into(), t.seq.into(), t.status.into(), serde_json::to_string(t).map_err(corrupt)?.into()],
+        )
+        .await?;
+        order.tickets.push(t.clone());
+    }
+    for t in &e.ticket_status {
+        // Statuses are small integers from the core, never input text: inlined safely.
+        let from: Vec<String> = t.from.iter().map(|f| f.to_string()).collect();
+        let from = if from.is_empty() {
+            "NULL".to_string()
+        } else {
+            from.join(", ")
+        };
+        let n = conn
+            .exec(
+                &format!("UPDATE visit_tickets SET status = $3 WHERE code = $1 AND order_id = $2 AND status IN ({from})"),
+                &[(&t.code).into(), order.id.into(), t.to.into()],
+            )
+            .await?;
+        if n != 1 {
+            return Ok(Some(VisitRefusal::TicketState(t.code.clone())));
+        }
+        if let Some(x) = order.tickets.iter_mut().find(|x| x.code == t.code) {
+            x.status = t.to;
+        }
+    }
+    for ev in &e.events {
+        conn.exec(
+            "INSERT INTO outbox (partner_id, order_id, protocol, kind, payload, created_ms, next_ms, attempts, state, last_error) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, 0, 'pending', '')",
+            &[order.partner_id.into(), order.id.into(), (&ev.protocol).into(), (&ev.kind).into(), ev.payload.to_string().into(), now_ms.into()],
+        )
+        .await?;
+    }
+    for m in &e.messages {
+        // `{number}` stands for the order number, which a new order only gets in this transaction.
+        let m = Message {
+            text: m.text.replace("{number}", &order.number),
+            ..m.clone()
+        };
+        insert_message(
+            conn,
+            order.venue_id,
+            Some(order.partner_id),
+            Some(order.id),
+            &m,
+            now_ms,
+        )
+        .await?;
+    }
     let mut ids: Vec<&String> = e.live_ids.iter().collect();
     ids.sort();
     ids.dedup();
@@ -292,59 +347,6 @@ async fn apply_effects(
         {
             return Ok(Some(VisitRefusal::Insufficient(m.account.clone())));
         }
-    }
-    for t in &e.tickets {
-        conn.exec(
-            "INSERT INTO visit_tickets (code, order_id, seq, status, doc) VALUES ($1, $2, $3, $4, $5)",
-            &[(&t.code).into(), order.id.into(), t.seq.into(), t.status.into(), serde_json::to_string(t).map_err(corrupt)?.into()],
-        )
-        .await?;
-        order.tickets.push(t.clone());
-    }
-    for t in &e.ticket_status {
-        // Statuses are small integers from the core, never input text: inlined safely.
-        let from: Vec<String> = t.from.iter().map(|f| f.to_string()).collect();
-        let from = if from.is_empty() {
-            "NULL".to_string()
-        } else {
-            from.join(", ")
-        };
-        let n = conn
-            .exec(
-                &format!("UPDATE visit_tickets SET status = $3 WHERE code = $1 AND order_id = $2 AND status IN ({from})"),
-                &[(&t.code).into(), order.id.into(), t.to.into()],
-            )
-            .await?;
-        if n != 1 {
-            return Ok(Some(VisitRefusal::TicketState(t.code.clone())));
-        }
-        if let Some(x) = order.tickets.iter_mut().find(|x| x.code == t.code) {
-            x.status = t.to;
-        }
-    }
-    for ev in &e.events {
-        conn.exec(
-            "INSERT INTO outbox (partner_id, order_id, protocol, kind, payload, created_ms, next_ms, attempts, state, last_error) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6, 0, 'pending', '')",
-            &[order.partner_id.into(), order.id.into(), (&ev.protocol).into(), (&ev.kind).into(), ev.payload.to_string().into(), now_ms.into()],
-        )
-        .await?;
-    }
-    for m in &e.messages {
-        // `{number}` stands for the order number, which a new order only gets in this transaction.
-        let m = Message {
-            text: m.text.replace("{number}", &order.number),
-            ..m.clone()
-        };
-        insert_message(
-            conn,
-            order.venue_id,
-            Some(order.partner_id),
-            Some(order.id),
-            &m,
-            now_ms,
-        )
-        .await?;
     }
     Ok(None)
 }
