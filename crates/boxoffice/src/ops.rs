@@ -68,6 +68,20 @@ pub enum YbxOps {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// The supplier's payment and refund decisions on an order: `receipt` (a payment received
+    /// outside the gateway), `approve-payment`, `reject-payment`, `approve-refund`,
+    /// `reject-refund`, `complete-refund`.
+    Payment {
+        /// Order number.
+        order: String,
+        /// The action.
+        action: String,
+        /// The channel of a manual receipt (`01` Alipay, `02` WeChat Pay, `03` UnionPay).
+        #[arg(long)]
+        channel: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Print, gate-check or desk-refund a ticket.
     Ticket {
         #[command(subcommand)]
@@ -315,6 +329,22 @@ pub async fn ybx(cmd: YbxOps) -> anyhow::Result<()> {
         YbxOps::CounterSale { order, db } => {
             run(&db, |app| async move {
                 actions::counter_sale(&app.service, &order).await
+            })
+            .await
+        }
+        YbxOps::Payment {
+            order,
+            action,
+            channel,
+            db,
+        } => {
+            let Some(action) = actions::PaymentAction::parse(&action) else {
+                anyhow::bail!(
+                    "unknown action {action:?} (receipt, approve-payment, reject-payment, approve-refund, reject-refund, complete-refund)"
+                );
+            };
+            run(&db, |app| async move {
+                actions::payment_action(&app.ybx, &order, action, channel.as_deref()).await
             })
             .await
         }

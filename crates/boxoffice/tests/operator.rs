@@ -1242,3 +1242,218 @@ async fn racing_processes_refund_or_pass_a_ticket_once() {
     assert_eq!(v["status"], "3");
     server.stop().await;
 }
+
+/// Confirms a started instant payment on the simulator page.
+async fn pay_instantly(server: &TestServer, a: &Agent, number: &str) {
+    let r = call(
+        &server.url,
+        a,
+        "BeginToPay.aspx",
+        &[("Order_id", number), ("Paychannelid", "01")],
+    )
+    .await;
+    r.expect(0, "");
+    let url = format!("{}{}", server.url, r.tag("payurl").expect("payurl"));
+    let page = reqwest::Client::new()
+        .post(url)
+        .form(&[("action", "confirm")])
+        .send()
+        .await
+        .expect("simulator")
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("success"), "{page}");
+}
+
+#[tokio::test]
+async fn payments_are_approved_or_rejected_and_refund_applications_decided() {
+    let (server, _dir) = start().await;
+    let ops = Ops::new(&server);
+    // A supplier that approves instant payments by hand.
+    server
+        .app
+        .apply_catalog(
+            r#"
+[[venue]]
+code = "JQ05"
+name = "审核景区"
+kind = "scenic_area"
+links = { ybx = "JQ05" }
+[venue.scenic]
+epay_manual_approval = true
+epay_channels = ["01"]
+[[venue.product]]
+id = "5A000000-0001-4000-8000-000000000001"
+name = "门票"
+price = 6000
+inventory = true
+daily_max = 100
+
+[[partner]]
+code = "audit-agent"
+name = "审核代理"
+venues = ["JQ05"]
+[[partner.credential]]
+protocol = "ybx"
+key = "audit-agent"
+secret = "55555555-6666-7777-8888-999999999999"
+options = { login_md5 = "A540459139867E3EB98F0686EE199B2A", allow_epay = true }
+"#,
+        )
+        .await
+        .expect("catalogue");
+    let m = Agent {
+        user: "audit-agent".into(),
+        key: "55555555-6666-7777-8888-999999999999".into(),
+        password: "demo-pass".into(),
+    };
+    let book = |list: &'static str| {
+        let server = &server;
+        let m = m.clone();
+        async move {
+            let p = vec![
+                ("Order_list".to_string(), list.to_string()),
+                ("Mobile".into(), m.enc("13800138000")),
+                ("ID".into(), m.enc("430103198001010011")),
+                ("SXRQ".into(), m.enc("20261123")),
+            ];
+            let r = call(&server.url, &m, "OrderProducts.aspx", &refs(&p)).await;
+            r.expect(0, "");
+            r.tag("orderid").expect("orderid")
+        }
+    };
+    let quota = || async {
+        let venue = server.app.service.catalog().venue("JQ05").expect("JQ05").id;
+        server
+            .app
+            .service
+            .quota_used(&boxoffice_core::store::QuotaKey {
+                venue_id: venue,
+                product: "5A000000-0001-4000-8000-000000000001".into(),
+                date: "2026-11-23".into(),
+                segment: 0,
+            })
+            .await
+            .expect("quota")
+    };
+    // Paid, awaiting approval (5); approved: paid (6) and delivered (3).
+    let approved = book("5A000000-0001-4000-8000-000000000001|2").await;
+    pay_instantly(&server, &m, &approved).await;
+    let v = expect(&ops.get(&format!("/ops/ybx/orders/{approved}")).await, 200);
+    assert_eq!(v["status"], "5");
+    let v = expect(
+        &ops.post(&format!("/ops/ybx/orders/{approved}/approve-payment"), json!({}))
+            .await,
+        200,
+    );
+    assert_eq!(v["status"], "3");
+    assert_eq!(v["tickets"].as_array().map(Vec::len), Some(1));
+    expect_error(
+        &ops.post(&format!("/ops/ybx/orders/{approved}/approve-payment"), json!({}))
+            .await,
+        409,
+    );
+    // Rejected (9): the money is due back and the units are free again.
+    let rejected = book("5A000000-0001-4000-8000-000000000001|3").await;
+    pay_instantly(&server, &m, &rejected).await;
+    assert_eq!(quota().await, 5);
+    let v = expect(
+        &ops.post(&format!("/ops/ybx/orders/{rejected}/reject-payment"), json!({}))
+            .await,
+        200,
+    );
+    assert_eq!(v["status"], "9");
+    assert_eq!(v["detail"]["extra"]["refund_amount"], 18_000);
+    assert_eq!(quota().await, 2);
+
+    // A payment recorded by hand on the demo supplier pays and delivers the order.
+    let a = Agent::demo();
+    let manual = order_products(&server, &a, &format!("{ADULT}|1"), "").await;
+    expect_error(
+        &ops.post(
+            &format!("/ops/ybx/orders/{manual}/receipt"),
+            json!({"channel": "09"}),
+        )
+        .await,
+        400,
+    );
+    let v = expect(
+        &ops.post(
+            &format!("/ops/ybx/orders/{manual}/receipt"),
+            json!({"channel": "02"}),
+        )
+        .await,
+        200,
+    );
+    assert_eq!(v["status"], "3");
+    assert_eq!(v["detail"]["pay_channel"], "02");
+
+    // Refund applications: money arriving for an order closed by its payment time limit.
+    let b = Agent::demo2();
+    let late = |n: &'static str| {
+        let server = &server;
+        let b = b.clone();
+        async move {
+            let number = order_products(server, &b, &format!("{UNLIMITED}|1"), n).await;
+            let r = call(
+                &server.url,
+                &b,
+                "BeginToPay.aspx",
+                &[("Order_id", &number), ("Paychannelid", "01")],
+            )
+            .await;
+            (number, format!("{}{}", server.url, r.tag("payurl").expect("payurl")))
+        }
+    };
+    let (first, url1) = late("").await;
+    let (second, url2) = late("").await;
+    server.clock.advance(chrono::Duration::minutes(31));
+    server.app.service.sweep_visits().await.expect("sweep");
+    for url in [&url1, &url2] {
+        reqwest::Client::new()
+            .post(url)
+            .form(&[("action", "confirm")])
+            .send()
+            .await
+            .expect("simulator");
+    }
+    for n in [&first, &second] {
+        let v = expect(&ops.get(&format!("/ops/ybx/orders/{n}")).await, 200);
+        assert_eq!(v["status"], "7");
+    }
+    let v = expect(
+        &ops.post(&format!("/ops/ybx/orders/{first}/approve-refund"), json!({}))
+            .await,
+        200,
+    );
+    assert_eq!(v["status"], "8");
+    let v = expect(
+        &ops.post(&format!("/ops/ybx/orders/{first}/complete-refund"), json!({}))
+            .await,
+        200,
+    );
+    assert_eq!(v["status"], "B");
+    let v = expect(
+        &ops.post(&format!("/ops/ybx/orders/{second}/reject-refund"), json!({}))
+            .await,
+        200,
+    );
+    assert_eq!(v["status"], "A");
+    expect_error(
+        &ops.post(&format!("/ops/ybx/orders/{second}/complete-refund"), json!({}))
+            .await,
+        409,
+    );
+    expect_error(
+        &ops.post(&format!("/ops/ybx/orders/{second}/launder"), json!({}))
+            .await,
+        404,
+    );
+    expect_error(
+        &ops.post("/ops/ybx/orders/202611229999999999/approve-refund", json!({}))
+            .await,
+        404,
+    );
+    server.stop().await;
+}

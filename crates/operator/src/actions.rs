@@ -541,6 +541,67 @@ async fn find_order(svc: &Boxoffice, number: &str) -> Result<VisitOrder, OpError
         .ok_or_else(|| OpError::not_found(format!("no order {number:?}")))
 }
 
+/// What the supplier does with an order's payment or refund application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentAction {
+    /// Record a payment received outside the gateway (0 → 5/6, then delivery).
+    Receipt,
+    /// Approve an instant payment (5 → 6, then delivery).
+    ApprovePayment,
+    /// Reject an instant payment (5 → 9).
+    RejectPayment,
+    /// Approve a refund application (7 → 8).
+    ApproveRefund,
+    /// Reject a refund application (7 → A).
+    RejectRefund,
+    /// The approved refund was paid out (8 → B).
+    CompleteRefund,
+}
+
+impl PaymentAction {
+    /// The action named in a path (`receipt`, `approve-payment`, …).
+    pub fn parse(name: &str) -> Option<PaymentAction> {
+        Some(match name {
+            "receipt" => PaymentAction::Receipt,
+            "approve-payment" => PaymentAction::ApprovePayment,
+            "reject-payment" => PaymentAction::RejectPayment,
+            "approve-refund" => PaymentAction::ApproveRefund,
+            "reject-refund" => PaymentAction::RejectRefund,
+            "complete-refund" => PaymentAction::CompleteRefund,
+            _ => return None,
+        })
+    }
+}
+
+/// `POST /ops/ybx/orders/{number}/{receipt|approve-payment|reject-payment|approve-refund|
+/// reject-refund|complete-refund}`: the supplier's payment and refund decisions; `channel`
+/// (`01`, `02`, `03`, default `01`) names how a manual receipt was paid.
+pub async fn payment_action(
+    ybx: &Ybx,
+    number: &str,
+    action: PaymentAction,
+    channel: Option<&str>,
+) -> Result<OrderView, OpError> {
+    use boxoffice_ybx::epay::{self, PaymentActionError as E};
+    let done = match action {
+        PaymentAction::Receipt => {
+            epay::manual_receipt(ybx, number, channel.unwrap_or("01")).await
+        }
+        PaymentAction::ApprovePayment => epay::approve_payment(ybx, number).await,
+        PaymentAction::RejectPayment => epay::reject_payment(ybx, number).await,
+        PaymentAction::ApproveRefund => epay::decide_refund(ybx, number, true).await,
+        PaymentAction::RejectRefund => epay::decide_refund(ybx, number, false).await,
+        PaymentAction::CompleteRefund => epay::complete_refund(ybx, number).await,
+    };
+    match done {
+        Ok(o) => Ok(OrderView::of(o)),
+        Err(E::NotFound(n)) => Err(OpError::not_found(format!("no order {n:?}"))),
+        Err(e @ E::WrongState(..)) => Err(OpError::conflict(e.to_string())),
+        Err(e @ E::Channel(_)) => Err(OpError::bad(e.to_string())),
+        Err(E::Store(e)) => Err(e.into()),
+    }
+}
+
 /// `GET /ops/ybx/orders/{number}`: a visit order.
 pub async fn order(svc: &Boxoffice, number: &str) -> Result<OrderView, OpError> {
     Ok(OrderView::of(find_order(svc, number).await?))

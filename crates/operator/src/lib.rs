@@ -60,6 +60,10 @@ pub fn router(svc: Arc<Boxoffice>, ybx: Arc<Ybx>, token: String) -> Router {
             "/ops/ybx/orders/{number}/counter-sale",
             m(post(counter_sale)),
         )
+        .route(
+            "/ops/ybx/orders/{number}/{action}",
+            m(post(order_payment_action)),
+        )
         .route("/ops/ybx/outbox", m(get(get_outbox)))
         .route("/ops/messages", m(get(get_messages)))
         .route("/ops/tickets/{code}", m(get(get_ticket)))
@@ -213,6 +217,32 @@ async fn counter_sale(
 ) -> Answer<actions::OrderView> {
     let number = path(number)?;
     Ok(Json(actions::counter_sale(&s.svc, &number).await?))
+}
+
+/// The body of a manual receipt.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Receipt {
+    #[serde(default)]
+    channel: Option<String>,
+}
+
+async fn order_payment_action(
+    State(s): State<Ops>,
+    p: Result<Path<(String, String)>, PathRejection>,
+    bytes: Bytes,
+) -> Answer<actions::OrderView> {
+    let (number, action) = path(p)?;
+    let action = actions::PaymentAction::parse(&action)
+        .ok_or_else(|| OpError::not_found("no such operator endpoint"))?;
+    let receipt: Receipt = if bytes.is_empty() {
+        Receipt::default()
+    } else {
+        body(&bytes)?
+    };
+    Ok(Json(
+        actions::payment_action(&s.ybx, &number, action, receipt.channel.as_deref()).await?,
+    ))
 }
 
 async fn get_ticket(

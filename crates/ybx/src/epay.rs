@@ -715,3 +715,197 @@ mod tests {
         );
     }
 }
+
+/// Why a supplier's payment action changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentActionError {
+    /// No such order.
+    #[error("no order {0:?}")]
+    NotFound(String),
+    /// The order is not in a state the action applies to.
+    #[error("order {0} is in state {1}; the action does not apply")]
+    WrongState(String, &'static str),
+    /// The channel is not one of 01, 02, 03.
+    #[error("unknown payment channel {0:?}")]
+    Channel(String),
+    /// Storage failure.
+    #[error(transparent)]
+    Store(#[from] boxoffice_core::store::StoreError),
+}
+
+async fn order_by_number(ybx: &Ybx, number: &str) -> Result<VisitOrder, PaymentActionError> {
+    ybx.svc
+        .store()
+        .visit_order_by_number(number.trim())
+        .await?
+        .ok_or_else(|| PaymentActionError::NotFound(number.to_string()))
+}
+
+/// The supplier records a payment it received outside the gateway's notifications (the
+/// document's "manually add the payment notification"): a payment of the order's total through
+/// `channel`, settled at once — the order is then paid (and delivered) exactly as if the
+/// platform had notified it. Answers the order as it now stands.
+pub async fn manual_receipt(
+    ybx: &Ybx,
+    number: &str,
+    channel: &str,
+) -> Result<VisitOrder, PaymentActionError> {
+    if channel_name(channel).is_empty() {
+        return Err(PaymentActionError::Channel(channel.to_string()));
+    }
+    let order = order_by_number(ybx, number).await?;
+    if order.state != VisitState::Booked {
+        return Err(PaymentActionError::WrongState(
+            order.number,
+            crate::booking::state_code(order.state),
+        ));
+    }
+    let suffix: u32 = rand::thread_rng().gen_range(0..1_000);
+    let payment = VisitPayment {
+        out_trade_no: format!("{}M{suffix:03}", order.number),
+        order_id: order.id,
+        channel: channel.to_string(),
+        amount: order.total,
+        state: "started".into(),
+        platform_no: "manual".into(),
+        notify_url: String::new(),
+        created_ms: ybx.svc.now_ms(),
+        settled_ms: None,
+    };
+    ybx.svc.store().add_visit_payment(payment.clone()).await?;
+    settle(
+        ybx,
+        Notice {
+            order_number: order.number.clone(),
+            out_trade_no: Some(payment.out_trade_no),
+            platform_no: "manual".into(),
+            success: true,
+            refund: false,
+            amount: Some(payment.amount),
+        },
+    )
+    .await?;
+    order_by_number(ybx, &order.number).await
+}
+
+/// Moves an order from one of `from` to `to` with an `order_changed` event; `Ok(None)` when it
+/// was in another state.
+async fn supplier_step(
+    ybx: &Ybx,
+    order: &VisitOrder,
+    from: VisitState,
+    to: VisitState,
+    detail: Option<boxoffice_core::scenic::VisitDetail>,
+) -> Result<VisitOrder, PaymentActionError> {
+    if order.state != from {
+        return Err(PaymentActionError::WrongState(
+            order.number.clone(),
+            crate::booking::state_code(order.state),
+        ));
+    }
+    let mut effects = VisitEffects::default();
+    if ybx.announces(order).await {
+        effects.events.push(OutboxEvent::order_changed(PROTOCOL, to));
+    }
+    let mut change = simple_change(order, to, ybx.svc.now_ms(), effects);
+    change.actor = "operator".into();
+    change.detail = detail;
+    match ybx.svc.store().change_visit_order(change).await? {
+        VisitOutcome::Done(o) => Ok(*o),
+        _ => {
+            let now = order_by_number(ybx, &order.number).await?;
+            Err(PaymentActionError::WrongState(
+                now.number,
+                crate::booking::state_code(now.state),
+            ))
+        }
+    }
+}
+
+/// The supplier approves an instant payment awaiting approval (5 → 6), then delivers the order
+/// when it activates on payment (→ 3).
+pub async fn approve_payment(ybx: &Ybx, number: &str) -> Result<VisitOrder, PaymentActionError> {
+    let order = order_by_number(ybx, number).await?;
+    let paid = supplier_step(
+        ybx,
+        &order,
+        VisitState::PaidUnapproved,
+        VisitState::Paid,
+        None,
+    )
+    .await?;
+    let scenic = ybx
+        .svc
+        .catalog()
+        .venue_by_id(paid.venue_id)
+        .and_then(|v| v.scenic.clone())
+        .unwrap_or_default();
+    if scenic.activate_on_payment && scenic.remote_activation != 0 {
+        activate_paid(ybx, &paid, ybx.svc.now_ms()).await?;
+    }
+    order_by_number(ybx, number).await
+}
+
+/// The supplier rejects an instant payment awaiting approval (5 → 9); the amount paid is due
+/// back to the payer (`refund_amount`).
+pub async fn reject_payment(ybx: &Ybx, number: &str) -> Result<VisitOrder, PaymentActionError> {
+    let order = order_by_number(ybx, number).await?;
+    let mut detail = order.detail.clone();
+    detail
+        .extra
+        .insert("refund_amount".into(), order.detail.paid.into());
+    let o = supplier_step(
+        ybx,
+        &order,
+        VisitState::PaidUnapproved,
+        VisitState::PaymentRejected,
+        Some(detail),
+    )
+    .await?;
+    release_inventory(ybx, &o).await?;
+    order_by_number(ybx, number).await
+}
+
+/// Gives a closed-for-good order's quota units and identity numbers back.
+async fn release_inventory(ybx: &Ybx, order: &VisitOrder) -> Result<(), PaymentActionError> {
+    let change = VisitChange {
+        effects: VisitEffects {
+            release: true,
+            ..VisitEffects::default()
+        },
+        ..simple_change(order, order.state, ybx.svc.now_ms(), VisitEffects::default())
+    };
+    ybx.svc.store().change_visit_order(change).await?;
+    Ok(())
+}
+
+/// The supplier decides on a refund application (7 → 8 approved, 7 → A rejected).
+pub async fn decide_refund(
+    ybx: &Ybx,
+    number: &str,
+    approve: bool,
+) -> Result<VisitOrder, PaymentActionError> {
+    let order = order_by_number(ybx, number).await?;
+    let to = if approve {
+        VisitState::RefundApproved
+    } else {
+        VisitState::RefundRejected
+    };
+    supplier_step(ybx, &order, VisitState::RefundRequested, to, None).await
+}
+
+/// The refund of an approved application was paid out (8 → B); the order's quota units and
+/// identity numbers are given back.
+pub async fn complete_refund(ybx: &Ybx, number: &str) -> Result<VisitOrder, PaymentActionError> {
+    let order = order_by_number(ybx, number).await?;
+    let o = supplier_step(
+        ybx,
+        &order,
+        VisitState::RefundApproved,
+        VisitState::Refunded,
+        None,
+    )
+    .await?;
+    release_inventory(ybx, &o).await?;
+    order_by_number(ybx, number).await
+}
