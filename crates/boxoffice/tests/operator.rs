@@ -1015,6 +1015,17 @@ async fn the_command_line_runs_the_same_actions() {
     let db = server.database.clone();
     let ops = Ops::new(&server);
 
+    // A payment received outside the gateway, recorded from the command line.
+    let number = order_products(&server, &Agent::demo(), &format!("{ADULT}|1"), "").await;
+    let v = cli_json(
+        &db,
+        &["ybx", "payment", &number, "receipt", "--channel", "03"],
+    );
+    assert_eq!(v["status"], "3");
+    assert_eq!(v["detail"]["pay_channel"], "03");
+    let (ok, _, err) = cli(&db, &["ybx", "payment", &number, "approve-refund"]);
+    assert!(!ok && err.contains("does not apply"), "{err}");
+
     // Recharge and debit, then the ledger.
     let v = cli_json(
         &db,
@@ -1134,6 +1145,9 @@ async fn the_command_line_runs_the_same_actions() {
     let v = cli_json(&db, &["ybx", "order", &number]);
     assert_eq!(v["tickets"][0]["status"], 3);
     let v = cli_json(&db, &["messages", "--phone", PHONE]);
+    // The receipt's booking and delivery messages, then this order's delivery message.
+    assert_eq!(v.as_array().map(Vec::len), Some(3));
+    let v = cli_json(&db, &["messages", "--order", &number]);
     assert_eq!(v.as_array().map(Vec::len), Some(1));
 
     // A key rotated from the command line: the server drops the old key once its agent cache
@@ -1343,15 +1357,21 @@ options = { login_md5 = "A540459139867E3EB98F0686EE199B2A", allow_epay = true }
     let v = expect(&ops.get(&format!("/ops/ybx/orders/{approved}")).await, 200);
     assert_eq!(v["status"], "5");
     let v = expect(
-        &ops.post(&format!("/ops/ybx/orders/{approved}/approve-payment"), json!({}))
-            .await,
+        &ops.post(
+            &format!("/ops/ybx/orders/{approved}/approve-payment"),
+            json!({}),
+        )
+        .await,
         200,
     );
     assert_eq!(v["status"], "3");
     assert_eq!(v["tickets"].as_array().map(Vec::len), Some(1));
     expect_error(
-        &ops.post(&format!("/ops/ybx/orders/{approved}/approve-payment"), json!({}))
-            .await,
+        &ops.post(
+            &format!("/ops/ybx/orders/{approved}/approve-payment"),
+            json!({}),
+        )
+        .await,
         409,
     );
     // Rejected (9): the money is due back and the units are free again.
@@ -1359,8 +1379,11 @@ options = { login_md5 = "A540459139867E3EB98F0686EE199B2A", allow_epay = true }
     pay_instantly(&server, &m, &rejected).await;
     assert_eq!(quota().await, 5);
     let v = expect(
-        &ops.post(&format!("/ops/ybx/orders/{rejected}/reject-payment"), json!({}))
-            .await,
+        &ops.post(
+            &format!("/ops/ybx/orders/{rejected}/reject-payment"),
+            json!({}),
+        )
+        .await,
         200,
     );
     assert_eq!(v["status"], "9");
@@ -1403,7 +1426,10 @@ options = { login_md5 = "A540459139867E3EB98F0686EE199B2A", allow_epay = true }
                 &[("Order_id", &number), ("Paychannelid", "01")],
             )
             .await;
-            (number, format!("{}{}", server.url, r.tag("payurl").expect("payurl")))
+            (
+                number,
+                format!("{}{}", server.url, r.tag("payurl").expect("payurl")),
+            )
         }
     };
     let (first, url1) = late("").await;
@@ -1423,26 +1449,38 @@ options = { login_md5 = "A540459139867E3EB98F0686EE199B2A", allow_epay = true }
         assert_eq!(v["status"], "7");
     }
     let v = expect(
-        &ops.post(&format!("/ops/ybx/orders/{first}/approve-refund"), json!({}))
-            .await,
+        &ops.post(
+            &format!("/ops/ybx/orders/{first}/approve-refund"),
+            json!({}),
+        )
+        .await,
         200,
     );
     assert_eq!(v["status"], "8");
     let v = expect(
-        &ops.post(&format!("/ops/ybx/orders/{first}/complete-refund"), json!({}))
-            .await,
+        &ops.post(
+            &format!("/ops/ybx/orders/{first}/complete-refund"),
+            json!({}),
+        )
+        .await,
         200,
     );
     assert_eq!(v["status"], "B");
     let v = expect(
-        &ops.post(&format!("/ops/ybx/orders/{second}/reject-refund"), json!({}))
-            .await,
+        &ops.post(
+            &format!("/ops/ybx/orders/{second}/reject-refund"),
+            json!({}),
+        )
+        .await,
         200,
     );
     assert_eq!(v["status"], "A");
     expect_error(
-        &ops.post(&format!("/ops/ybx/orders/{second}/complete-refund"), json!({}))
-            .await,
+        &ops.post(
+            &format!("/ops/ybx/orders/{second}/complete-refund"),
+            json!({}),
+        )
+        .await,
         409,
     );
     expect_error(
@@ -1451,8 +1489,11 @@ options = { login_md5 = "A540459139867E3EB98F0686EE199B2A", allow_epay = true }
         404,
     );
     expect_error(
-        &ops.post("/ops/ybx/orders/202611229999999999/approve-refund", json!({}))
-            .await,
+        &ops.post(
+            "/ops/ybx/orders/202611229999999999/approve-refund",
+            json!({}),
+        )
+        .await,
         404,
     );
     server.stop().await;

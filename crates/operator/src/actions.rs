@@ -584,9 +584,7 @@ pub async fn payment_action(
 ) -> Result<OrderView, OpError> {
     use boxoffice_ybx::epay::{self, PaymentActionError as E};
     let done = match action {
-        PaymentAction::Receipt => {
-            epay::manual_receipt(ybx, number, channel.unwrap_or("01")).await
-        }
+        PaymentAction::Receipt => epay::manual_receipt(ybx, number, channel.unwrap_or("01")).await,
         PaymentAction::ApprovePayment => epay::approve_payment(ybx, number).await,
         PaymentAction::RejectPayment => epay::reject_payment(ybx, number).await,
         PaymentAction::ApproveRefund => epay::decide_refund(ybx, number, true).await,

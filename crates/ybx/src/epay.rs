@@ -500,6 +500,22 @@ async fn activate_paid(
             .events
             .push(OutboxEvent::order_changed(PROTOCOL, VisitState::Delivered));
     }
+    if order.detail.notify_visitors && !order.detail.mobile.is_empty() {
+        effects.messages.push(boxoffice_core::scenic::Message {
+            kind: "delivery".into(),
+            phone: order.detail.mobile.clone(),
+            text: format!(
+                "【{}】您预订的{}入园门票已出票，订单号{{number}}，请凭{}入园。",
+                venue.name,
+                order.visit_date.format("%Y-%m-%d"),
+                if medium == 1 {
+                    "身份证"
+                } else {
+                    "二维码"
+                }
+            ),
+        });
+    }
     let mut detail = order.detail.clone();
     detail.delivered_ms = Some(now);
     detail.extra.insert("medium".into(), medium.into());
@@ -805,7 +821,9 @@ async fn supplier_step(
     }
     let mut effects = VisitEffects::default();
     if ybx.announces(order).await {
-        effects.events.push(OutboxEvent::order_changed(PROTOCOL, to));
+        effects
+            .events
+            .push(OutboxEvent::order_changed(PROTOCOL, to));
     }
     let mut change = simple_change(order, to, ybx.svc.now_ms(), effects);
     change.actor = "operator".into();
@@ -873,7 +891,12 @@ async fn release_inventory(ybx: &Ybx, order: &VisitOrder) -> Result<(), PaymentA
             release: true,
             ..VisitEffects::default()
         },
-        ..simple_change(order, order.state, ybx.svc.now_ms(), VisitEffects::default())
+        ..simple_change(
+            order,
+            order.state,
+            ybx.svc.now_ms(),
+            VisitEffects::default(),
+        )
     };
     ybx.svc.store().change_visit_order(change).await?;
     Ok(())
