@@ -846,6 +846,18 @@ pub struct StoredMessage {
     pub message: Message,
     /// When.
     pub created_ms: Millis,
+    /// When a message sink took it (`None`: kept in the database only, or not yet passed on).
+    #[serde(default)]
+    pub sent_ms: Option<Millis>,
+}
+
+/// Where messages go after they are stored: the built-in sink keeps them in the database
+/// (readable through the operator API); an SMS gateway implements this trait and is fed, in
+/// order and at least once, by the message worker.
+#[async_trait::async_trait]
+pub trait MessageSink: Send + Sync + 'static {
+    /// Passes a stored message on; an error leaves it to be retried.
+    async fn send(&self, message: &StoredMessage) -> Result<(), String>;
 }
 
 /// What a visit-order change claims, releases, moves and announces — all in its transaction.

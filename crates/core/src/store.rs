@@ -460,6 +460,16 @@ pub trait Store: Send + Sync + 'static {
         next_ms: Millis,
         error: &str,
     ) -> Result<(), StoreError>;
+    /// Leases up to `limit` messages not yet passed to a message sink, oldest first, until
+    /// `lease_until` (so several processes do not send the same message at once).
+    async fn lease_messages(
+        &self,
+        now_ms: Millis,
+        lease_until: Millis,
+        limit: i64,
+    ) -> Result<Vec<StoredMessage>, StoreError>;
+    /// Records that a message sink took a message.
+    async fn mark_message_sent(&self, id: i64, now_ms: Millis) -> Result<(), StoreError>;
     /// Records a started instant payment.
     async fn add_visit_payment(&self, payment: VisitPayment) -> Result<(), StoreError>;
     /// An instant payment by its trade number.

@@ -62,6 +62,35 @@ pub struct Config {
     /// Operator API options.
     #[serde(default)]
     pub operator: OperatorConfig,
+    /// Message sink options.
+    #[serde(default)]
+    pub messages: MessagesConfig,
+}
+
+/// Where stored messages (SMS) go besides the database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessagesConfig {
+    /// An SMS gateway's HTTP endpoint: every message is POSTed to it as JSON, oldest first, at
+    /// least once. Unset: messages are kept in the database only (the built-in sink).
+    #[serde(default)]
+    pub webhook: Option<String>,
+    /// Milliseconds between looks for messages to send.
+    #[serde(default = "default_messages_poll_ms")]
+    pub poll_ms: u64,
+}
+
+impl Default for MessagesConfig {
+    fn default() -> Self {
+        MessagesConfig {
+            webhook: None,
+            poll_ms: default_messages_poll_ms(),
+        }
+    }
+}
+
+fn default_messages_poll_ms() -> u64 {
+    1000
 }
 
 /// 游宝星 e-ticket trading interface options.
@@ -188,7 +217,7 @@ fn default_synchronous() -> String {
     "NORMAL".into()
 }
 
-const SECTIONS: &[&str] = &["vista", "yueke", "ybx", "operator"];
+const SECTIONS: &[&str] = &["vista", "yueke", "ybx", "operator", "messages"];
 
 /// Keys an environment variable may override: `BOXOFFICE_<KEY>` or `BOXOFFICE_<SECTION>_<KEY>`.
 /// Other `BOXOFFICE_*` variables (test settings, for instance) are not configuration.
@@ -213,6 +242,8 @@ const KEYS: &[&str] = &[
     "ybx_wechat_mch_id",
     "ybx_public_url",
     "operator_token",
+    "messages_webhook",
+    "messages_poll_ms",
 ];
 
 impl Config {

@@ -3,6 +3,7 @@
 
 pub mod catalog_file;
 pub mod config;
+pub mod messages;
 pub mod testing;
 
 use axum::extract::Request;
@@ -200,6 +201,35 @@ pub async fn serve(
             }
         })
     };
+    let message_sink = match app
+        .config
+        .messages
+        .webhook
+        .as_deref()
+        .filter(|w| !w.is_empty())
+    {
+        Some(url) => match messages::WebhookSink::new(url) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::error!(error = %e, "message webhook unusable; messages stay in the database");
+                None
+            }
+        },
+        None => None,
+    };
+    let message_worker = message_sink.map(|sink| {
+        let service = app.service.clone();
+        let every = Duration::from_millis(app.config.messages.poll_ms.max(10));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                while messages::deliver_messages(&service, &sink).await == messages::BATCH as usize
+                {
+                }
+            }
+        })
+    });
     let router = app.router();
     let service = tower::util::MapRequestLayer::new(canonicalize).layer(router);
     let result = axum::serve(
@@ -210,6 +240,9 @@ pub async fn serve(
     .await;
     sweeper.abort();
     callbacks.abort();
+    if let Some(w) = message_worker {
+        w.abort();
+    }
     result
 }
 

@@ -1497,6 +1497,19 @@ impl Store for SqlStore {
         self.finish_outbox_of(id, state, next_ms, error).await
     }
 
+    async fn lease_messages(
+        &self,
+        now_ms: Millis,
+        lease_until: Millis,
+        limit: i64,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        self.lease_messages_of(now_ms, lease_until, limit).await
+    }
+
+    async fn mark_message_sent(&self, id: i64, now_ms: Millis) -> Result<(), StoreError> {
+        self.mark_message_sent_of(id, now_ms).await
+    }
+
     async fn add_visit_payment(&self, payment: VisitPayment) -> Result<(), StoreError> {
         self.add_visit_payment_of(payment).await
     }

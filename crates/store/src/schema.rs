@@ -38,7 +38,8 @@ CREATE TABLE partner_settings (partner_id BIGINT NOT NULL REFERENCES partners(id
 CREATE TABLE outbox (id {ID}, partner_id BIGINT NOT NULL, order_id BIGINT, protocol TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL, created_ms BIGINT NOT NULL, next_ms BIGINT NOT NULL, attempts BIGINT NOT NULL, state TEXT NOT NULL, lease_until BIGINT, last_error TEXT NOT NULL);
 CREATE INDEX outbox_due ON outbox (protocol, state, next_ms);
 CREATE INDEX outbox_by_order ON outbox (order_id, id);
-CREATE TABLE messages (id {ID}, venue_id BIGINT NOT NULL, partner_id BIGINT, order_id BIGINT, kind TEXT NOT NULL, phone TEXT NOT NULL, text TEXT NOT NULL, created_ms BIGINT NOT NULL);
+CREATE TABLE messages (id {ID}, venue_id BIGINT NOT NULL, partner_id BIGINT, order_id BIGINT, kind TEXT NOT NULL, phone TEXT NOT NULL, text TEXT NOT NULL, created_ms BIGINT NOT NULL, sent_ms BIGINT, lease_until BIGINT);
+CREATE INDEX messages_unsent ON messages (sent_ms, id);
 CREATE INDEX messages_by_phone ON messages (phone);
 CREATE TABLE visit_payments (out_trade_no TEXT PRIMARY KEY, order_id BIGINT NOT NULL REFERENCES visit_orders(id), channel TEXT NOT NULL, amount BIGINT NOT NULL, state TEXT NOT NULL, platform_no TEXT NOT NULL, notify_url TEXT NOT NULL, created_ms BIGINT NOT NULL, settled_ms BIGINT);
 CREATE INDEX visit_payments_by_order ON visit_payments (order_id);

@@ -1071,8 +1071,60 @@ impl SqlStore {
                         text: r.text("text")?,
                     },
                     created_ms: r.int("created_ms")?,
+                    sent_ms: r.opt_int("sent_ms")?,
                 })
             })
             .collect()
+    }
+
+    pub(crate) async fn lease_messages_of(
+        &self,
+        now_ms: Millis,
+        lease_until: Millis,
+        limit: i64,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let mut tx = self.write().await?;
+        let rows = tx
+            .rows(
+                "UPDATE messages SET lease_until = $2 WHERE id IN (SELECT id FROM messages WHERE sent_ms IS NULL \
+                 AND (lease_until IS NULL OR lease_until < $1) ORDER BY id LIMIT $3) RETURNING *",
+                &[now_ms.into(), lease_until.into(), limit.into()],
+            )
+            .await?;
+        tx.commit().await?;
+        let mut out: Vec<StoredMessage> = rows
+            .iter()
+            .map(|r| {
+                Ok(StoredMessage {
+                    id: r.int("id")?,
+                    venue_id: r.int("venue_id")?,
+                    partner_id: r.opt_int("partner_id")?,
+                    order_id: r.opt_int("order_id")?,
+                    message: Message {
+                        kind: r.text("kind")?,
+                        phone: r.text("phone")?,
+                        text: r.text("text")?,
+                    },
+                    created_ms: r.int("created_ms")?,
+                    sent_ms: r.opt_int("sent_ms")?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        out.sort_by_key(|m| m.id);
+        Ok(out)
+    }
+
+    pub(crate) async fn mark_message_sent_of(
+        &self,
+        id: i64,
+        now_ms: Millis,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        tx.exec(
+            "UPDATE messages SET sent_ms = $2, lease_until = NULL WHERE id = $1 AND sent_ms IS NULL",
+            &[id.into(), now_ms.into()],
+        )
+        .await?;
+        tx.commit().await
     }
 }
