@@ -525,6 +525,53 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
     }
 
+    /// The first TOML example under a heading of docs/catalog.md.
+    fn doc_example(heading: &str) -> String {
+        let doc = include_str!("../../../docs/catalog.md");
+        let section = &doc[doc.find(heading).expect("heading")..];
+        let start = section.find("```toml\n").expect("example") + "```toml\n".len();
+        let end = start + section[start..].find("```").expect("end of example");
+        section[start..end].to_string()
+    }
+
+    #[test]
+    fn the_documented_scenic_area_parses() {
+        let file = CatalogFile::parse(&doc_example("## Scenic areas"), today()).unwrap();
+        let v = &file.venues[0];
+        assert_eq!(v.kind, VenueKind::ScenicArea);
+        let scenic = v.scenic.as_ref().unwrap();
+        assert!(scenic.segmented);
+        assert_eq!(scenic.fees.len(), 3);
+        assert_eq!(scenic.fee("*", 12000, 2, -1), 10000);
+        assert_eq!(v.lines[0].segments.len(), 1);
+        let p = &v.products[0];
+        assert_eq!(p.daily_max, Some(500));
+        assert_eq!(p.valid_to, NaiveDate::from_ymd_opt(2026, 12, 31));
+        assert_eq!(p.free.as_ref().map(|f| (f.per, f.free)), Some((10, 1)));
+    }
+
+    #[test]
+    fn scenic_mistakes_are_refused() {
+        let base = doc_example("## Scenic areas");
+        for (from, to) in [
+            ("lines = [\"01\"]", "lines = [\"09\"]"),
+            ("remote_activation = 1", "remote_activation = 5"),
+            (
+                "epay_channels = [\"01\", \"02\", \"03\"]",
+                "epay_channels = [\"07\"]",
+            ),
+            ("start = \"08:00\"", "start = \"8 o'clock\""),
+            ("max_per_order = 50", "max_per_order = 0"),
+        ] {
+            assert!(base.contains(from), "{from}");
+            let text = base.replace(from, to);
+            assert!(
+                CatalogFile::parse(&text, today()).is_err(),
+                "accepted with {to}"
+            );
+        }
+    }
+
     #[test]
     fn demo_catalogue_matches_the_document() {
         let c = CatalogFile::parse(crate::DEMO_CATALOG, today()).unwrap();
