@@ -907,15 +907,7 @@ impl Store for SqlStore {
         let mut tx = self.write().await?;
         for c in claims {
             // One statement claims the units if they fit, whether the row exists yet or not.
-            let n = tx
-                .exec(
-                    "INSERT INTO day_quotas (venue_id, product, visit_date, segment, used) SELECT $1, $2, $3, $4, $5 WHERE $5 <= $6 \
-                     ON CONFLICT (venue_id, product, visit_date, segment) DO UPDATE SET used = day_quotas.used + excluded.used \
-                     WHERE day_quotas.used + excluded.used <= $6",
-                    &[c.key.venue_id.into(), (&c.key.product).into(), (&c.key.date).into(), c.key.segment.into(), c.units.into(), c.capacity.into()],
-                )
-                .await?;
-            if n != 1 {
+            if !visit::claim_one(&mut *tx, c).await? {
                 tx.rollback().await?;
                 return Ok(false);
             }

@@ -101,12 +101,8 @@ async fn load_one(
         .next())
 }
 
-/// Claims one quota's units in one statement; false when it lacks room.
-async fn claim_one(conn: &mut dyn Conn, c: &QuotaClaim) -> Result<bool, StoreError> {
-    if c.capacity <= 0 || c.units <= 0 {
-        // Capacity 0 means unlimited: nothing to count against.
-        return Ok(true);
-    }
+/// Claims one quota's units in one statement (also creating its row); false when it lacks room.
+pub(crate) async fn claim_one(conn: &mut dyn Conn, c: &QuotaClaim) -> Result<bool, StoreError> {
     let n = conn
         .exec(
             "INSERT INTO day_quotas (venue_id, product, visit_date, segment, used) SELECT $1, $2, $3, $4, $5 WHERE $5 <= $6 \
@@ -118,7 +114,7 @@ async fn claim_one(conn: &mut dyn Conn, c: &QuotaClaim) -> Result<bool, StoreErr
     Ok(n == 1)
 }
 
-async fn release_one(conn: &mut dyn Conn, c: &QuotaClaim) -> Result<(), StoreError> {
+pub(crate) async fn release_one(conn: &mut dyn Conn, c: &QuotaClaim) -> Result<(), StoreError> {
     if c.capacity <= 0 || c.units <= 0 {
         return Ok(());
     }
@@ -305,7 +301,8 @@ async fn apply_effects(
     }
     let mut claims: Vec<&QuotaClaim> = e.quotas.iter().collect();
     claims.sort_by(|a, b| key_order(a, b));
-    for c in claims {
+    // Capacity 0 means unlimited: nothing to count against.
+    for c in claims.into_iter().filter(|c| c.capacity > 0 && c.units > 0) {
         if !claim_one(conn, c).await? {
             return Ok(Some(VisitRefusal::QuotaFull(c.key.clone())));
         }
@@ -319,7 +316,7 @@ async fn apply_effects(
             let mut taken: Vec<&QuotaClaim> = Vec::new();
             let mut sorted: Vec<&QuotaClaim> = claims.iter().collect();
             sorted.sort_by(|a, b| key_order(a, b));
-            for c in sorted {
+            for c in sorted.into_iter().filter(|c| c.capacity > 0 && c.units > 0) {
                 if !claim_one(conn, c).await? {
                     for t in taken {
                         release_one(conn, t).await?;
@@ -365,6 +362,22 @@ async fn insert_message(
     )
     .await?;
     Ok(())
+}
+
+fn message_row(r: &Row) -> Result<StoredMessage, StoreError> {
+    Ok(StoredMessage {
+        id: r.int("id")?,
+        venue_id: r.int("venue_id")?,
+        partner_id: r.opt_int("partner_id")?,
+        order_id: r.opt_int("order_id")?,
+        message: Message {
+            kind: r.text("kind")?,
+            phone: r.text("phone")?,
+            text: r.text("text")?,
+        },
+        created_ms: r.int("created_ms")?,
+        sent_ms: r.opt_int("sent_ms")?,
+    })
 }
 
 fn outbox_row(r: &Row) -> Result<OutboxRow, StoreError> {
@@ -1058,23 +1071,7 @@ impl SqlStore {
                 &[phone.unwrap_or("").into(), order.unwrap_or(-1).into()],
             )
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StoredMessage {
-                    id: r.int("id")?,
-                    venue_id: r.int("venue_id")?,
-                    partner_id: r.opt_int("partner_id")?,
-                    order_id: r.opt_int("order_id")?,
-                    message: Message {
-                        kind: r.text("kind")?,
-                        phone: r.text("phone")?,
-                        text: r.text("text")?,
-                    },
-                    created_ms: r.int("created_ms")?,
-                    sent_ms: r.opt_int("sent_ms")?,
-                })
-            })
-            .collect()
+        rows.iter().map(message_row).collect()
     }
 
     pub(crate) async fn lease_messages_of(
@@ -1094,21 +1091,7 @@ impl SqlStore {
         tx.commit().await?;
         let mut out: Vec<StoredMessage> = rows
             .iter()
-            .map(|r| {
-                Ok(StoredMessage {
-                    id: r.int("id")?,
-                    venue_id: r.int("venue_id")?,
-                    partner_id: r.opt_int("partner_id")?,
-                    order_id: r.opt_int("order_id")?,
-                    message: Message {
-                        kind: r.text("kind")?,
-                        phone: r.text("phone")?,
-                        text: r.text("text")?,
-                    },
-                    created_ms: r.int("created_ms")?,
-                    sent_ms: r.opt_int("sent_ms")?,
-                })
-            })
+            .map(message_row)
             .collect::<Result<_, StoreError>>()?;
         out.sort_by_key(|m| m.id);
         Ok(out)

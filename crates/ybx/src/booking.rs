@@ -550,7 +550,8 @@ pub(crate) fn announces(cx: &Ctx, sender_ref: &str) -> bool {
     !sender_ref.is_empty() && !cx.agent.response_addr.is_empty()
 }
 
-fn item_summary(items: &[VisitItem]) -> String {
+/// `成人票2张，实名票1张`: the lines of an order for a message.
+pub(crate) fn item_summary(items: &[VisitItem]) -> String {
     items
         .iter()
         .map(|i| format!("{}{}{}", i.name, i.count, i.unit))
@@ -679,7 +680,8 @@ fn validity_end(cx: &Ctx, d: &Draft) -> i64 {
     to_millis(from_local(end, cx.ybx.svc.settings().offset))
 }
 
-fn parse_money(text: &str) -> Option<i64> {
+/// Yuan with at most two decimals (`240.00`, `240`) as fen.
+pub(crate) fn parse_money(text: &str) -> Option<i64> {
     let t = text.trim();
     let (int, frac) = t.split_once('.').unwrap_or((t, ""));
     if int.is_empty() || !int.chars().all(|c| c.is_ascii_digit()) || frac.len() > 2 {
@@ -694,8 +696,9 @@ fn parse_money(text: &str) -> Option<i64> {
 }
 
 /// Checks the payment password (`smscode`, TripleDes of UPPER(MD5(pw))); counts failures and
-/// locks the password for 15 minutes after 5 wrong ones in a row.
-async fn check_pay_password(cx: &Ctx) -> Result<(), Answer> {
+/// locks the password for 15 minutes after 5 wrong ones in a row (every page that takes the
+/// payment password).
+pub(crate) async fn check_pay_password(cx: &Ctx) -> Result<(), Answer> {
     let Some(expected) = &cx.agent.pay_md5 else {
         return Err(Answer::err(-2099, codes::PAY_PASSWORD_UNSET));
     };

@@ -290,7 +290,7 @@ fn request(cx: &Ctx, account: Account, proof: Proof) -> Result<Request, Answer> 
         m if ["0", "1", "2", "A"].contains(&m.as_str()) => Some(m),
         _ => return Err(param_error()),
     };
-    let amount = parse_money(p.text("money")).ok_or_else(param_error)?;
+    let amount = crate::booking::parse_money(p.text("money")).ok_or_else(param_error)?;
     let activate = match p.text("activate") {
         "" => None,
         "0" => Some(false),
@@ -372,41 +372,6 @@ async fn check_code(cx: &Ctx, account: Account, order: &VisitOrder) -> Result<Co
     })
 }
 
-/// Checks the payment password (`smscode`, TripleDes of UPPER(MD5(pw))); counts failures and
-/// locks the password for 15 minutes after 5 wrong ones in a row (as OrderAndPayWithYDJ does).
-async fn check_pay_password(cx: &Ctx) -> Result<(), Answer> {
-    let Some(expected) = &cx.agent.pay_md5 else {
-        return Err(Answer::err(-2099, codes::PAY_PASSWORD_UNSET));
-    };
-    if cx.agent.pay_locked_until > cx.now_ms {
-        return Err(Answer::err(-2098, codes::PAY_PASSWORD_WRONG));
-    }
-    let given = cx.decrypt("smscode")?.unwrap_or_default();
-    let ok = given.trim().eq_ignore_ascii_case(expected);
-    let mut patch = serde_json::Map::new();
-    if ok {
-        if cx.agent.pay_failures == 0 {
-            return Ok(());
-        }
-        patch.insert("pay_failures".into(), 0.into());
-    } else {
-        let failures = cx.agent.pay_failures + 1;
-        patch.insert("pay_failures".into(), failures.into());
-        if failures >= 5 {
-            patch.insert("pay_failures".into(), 0.into());
-            patch.insert("pay_locked_until".into(), (cx.now_ms + 15 * 60_000).into());
-        }
-    }
-    if let Err(e) = cx.ybx.update_agent(cx.agent.id(), patch).await {
-        return Err(failure(&e));
-    }
-    if ok {
-        Ok(())
-    } else {
-        Err(Answer::err(-2098, codes::PAY_PASSWORD_WRONG))
-    }
-}
-
 /// The products of an order's lines (as the supplier sells them now).
 fn products_of(cx: &Ctx, items: &[VisitItem]) -> Vec<Product> {
     items
@@ -456,28 +421,6 @@ fn validity_end(cx: &Ctx, order: &VisitOrder, products: &[Product]) -> i64 {
     to_millis(from_local(end, cx.ybx.svc.settings().offset))
 }
 
-fn item_summary(items: &[VisitItem]) -> String {
-    items
-        .iter()
-        .map(|i| format!("{}{}{}", i.name, i.count, i.unit))
-        .collect::<Vec<_>>()
-        .join("，")
-}
-
-fn parse_money(text: &str) -> Option<i64> {
-    let t = text.trim();
-    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
-    if int.is_empty() || !int.chars().all(|c| c.is_ascii_digit()) || frac.len() > 2 {
-        return None;
-    }
-    if !frac.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let whole: i64 = int.parse().ok()?;
-    let cents: i64 = format!("{frac:0<2}").parse().ok()?;
-    whole.checked_mul(100)?.checked_add(cents)
-}
-
 /// The four UseAccountToPay* pages: parameters, permission, order, proof, amount, then one
 /// transaction that debits (with activation) or holds the total, consumes the SMS code, issues
 /// tickets and queues the callbacks and official notices.
@@ -499,7 +442,7 @@ async fn authorize(cx: &Ctx, account: Account, proof: Proof) -> Answer {
             Ok(c) => Some(c),
             Err(a) => return a,
         },
-        Proof::Password => match check_pay_password(cx).await {
+        Proof::Password => match crate::booking::check_pay_password(cx).await {
             Ok(()) => None,
             Err(a) => return a,
         },
@@ -596,7 +539,7 @@ async fn authorize(cx: &Ctx, account: Account, proof: Proof) -> Answer {
                     "【{}】您预订的{}入园门票已出票（{}），订单号{{number}}，请凭{}入园。",
                     cx.venue.name,
                     date,
-                    item_summary(&detail.items),
+                    crate::booking::item_summary(&detail.items),
                     if m == 1 { "身份证" } else { "二维码" }
                 ),
             },
@@ -607,7 +550,7 @@ async fn authorize(cx: &Ctx, account: Account, proof: Proof) -> Answer {
                     "【{}】您预订的{}入园的{}已完成支付授权，订单号{{number}}。",
                     cx.venue.name,
                     date,
-                    item_summary(&detail.items)
+                    crate::booking::item_summary(&detail.items)
                 ),
             },
         });
@@ -821,15 +764,5 @@ mod tests {
             assert_eq!(c.len(), 6);
             assert!(c.chars().all(|d| d.is_ascii_digit()));
         }
-    }
-
-    #[test]
-    fn money_parses_yuan_with_up_to_two_decimals() {
-        assert_eq!(parse_money("240.00"), Some(24000));
-        assert_eq!(parse_money("240"), Some(24000));
-        assert_eq!(parse_money("0.5"), Some(50));
-        assert_eq!(parse_money("1.005"), None);
-        assert_eq!(parse_money("-1"), None);
-        assert_eq!(parse_money(""), None);
     }
 }
