@@ -371,7 +371,13 @@ pub struct Boxoffice {
     catalog: RwLock<Arc<Catalog>>,
     seat_maps: Mutex<HashMap<SessionId, Arc<SeatMap>>>,
     versions: AtomicU64,
+    quota_maps: Mutex<HashMap<QuotaRange, QuotaSnapshot>>,
 }
+
+/// A venue and a range of visit dates (`yyyy-MM-dd`).
+type QuotaRange = (crate::catalog::VenueId, String, String);
+/// Quota usage as read, and when.
+type QuotaSnapshot = (Millis, Arc<Vec<(crate::store::QuotaKey, i64)>>);
 
 impl Boxoffice {
     /// Builds the service and loads the catalogue.
@@ -387,6 +393,7 @@ impl Boxoffice {
             catalog: RwLock::new(Arc::new(Catalog::default())),
             seat_maps: Mutex::new(HashMap::new()),
             versions: AtomicU64::new(1),
+            quota_maps: Mutex::new(HashMap::new()),
         };
         svc.reload_catalog().await?;
         Ok(svc)
@@ -461,6 +468,64 @@ impl Boxoffice {
         let map = Arc::new(SeatMap::new(session, version, claims, now, ttl));
         self.seat_maps.lock().insert(session, map.clone());
         Ok(map)
+    }
+
+    /// Units in use of a venue's quotas with visit dates in `[from, to]` (`yyyy-MM-dd`), served
+    /// from a snapshot that is re-read after `snapshot_ttl` and dropped whenever this process
+    /// changes the venue's quotas (inventory pages read far more often than they sell).
+    pub async fn quota_usage(
+        &self,
+        venue: crate::catalog::VenueId,
+        from: &str,
+        to: &str,
+    ) -> Result<Arc<Vec<(crate::store::QuotaKey, i64)>>, StoreError> {
+        let now = self.now_ms();
+        let ttl = self.settings.snapshot_ttl.num_milliseconds();
+        let key = (venue, from.to_string(), to.to_string());
+        if let Some((at, usage)) = self.quota_maps.lock().get(&key) {
+            if now >= *at && now - *at < ttl {
+                return Ok(usage.clone());
+            }
+        }
+        let usage = Arc::new(self.store.quota_usage(venue, from, to).await?);
+        let mut maps = self.quota_maps.lock();
+        if maps.len() > 4096 {
+            maps.clear();
+        }
+        maps.insert(key, (now, usage.clone()));
+        Ok(usage)
+    }
+
+    /// Drops a venue's quota snapshots after its quotas changed.
+    pub fn invalidate_quotas(&self, venue: crate::catalog::VenueId) {
+        self.quota_maps.lock().retain(|(v, _, _), _| *v != venue);
+    }
+
+    /// Creates a visit order with its claims (see [`Store::create_visit_order`]) and drops the
+    /// venue's quota snapshots.
+    pub async fn create_visit_order(
+        &self,
+        order: crate::scenic::NewVisitOrder,
+    ) -> Result<crate::scenic::VisitOutcome, StoreError> {
+        let venue = order.venue_id;
+        let out = self.store.create_visit_order(order).await?;
+        if matches!(out, crate::scenic::VisitOutcome::Done(_)) {
+            self.invalidate_quotas(venue);
+        }
+        Ok(out)
+    }
+
+    /// Changes a visit order (see [`Store::change_visit_order`]) and drops the venue's quota
+    /// snapshots.
+    pub async fn change_visit_order(
+        &self,
+        change: crate::scenic::VisitChange,
+    ) -> Result<crate::scenic::VisitOutcome, StoreError> {
+        let out = self.store.change_visit_order(change).await?;
+        if let crate::scenic::VisitOutcome::Done(o) = &out {
+            self.invalidate_quotas(o.venue_id);
+        }
+        Ok(out)
     }
 
     /// Drops the snapshot of a session after its inventory changed.
@@ -837,7 +902,11 @@ impl Boxoffice {
         if claims.iter().any(|c| c.units < 1 || c.capacity < 0) {
             return Ok(false);
         }
-        self.store.claim_quotas(claims).await
+        let ok = self.store.claim_quotas(claims).await?;
+        for c in claims {
+            self.invalidate_quotas(c.key.venue_id);
+        }
+        Ok(ok)
     }
 
     /// Gives quota units back.
@@ -845,7 +914,11 @@ impl Boxoffice {
         &self,
         claims: &[crate::store::QuotaClaim],
     ) -> Result<(), StoreError> {
-        self.store.release_quotas(claims).await
+        self.store.release_quotas(claims).await?;
+        for c in claims {
+            self.invalidate_quotas(c.key.venue_id);
+        }
+        Ok(())
     }
 
     /// Units of a quota in use.
@@ -1227,7 +1300,7 @@ impl Boxoffice {
                     version: None,
                     effects,
                 };
-                match self.store.change_visit_order(change).await? {
+                match self.change_visit_order(change).await? {
                     VisitOutcome::Refused(VisitRefusal::Insufficient(_)) if charged > 0 => {
                         // The balance cannot cover the fee: charge nothing now and record the
                         // shortfall for the supplier (balances never go negative).

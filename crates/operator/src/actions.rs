@@ -724,7 +724,7 @@ pub async fn counter_sale(svc: &Boxoffice, number: &str) -> Result<OrderView, Op
                 ..VisitEffects::default()
             },
         };
-        match svc.store().change_visit_order(change).await {
+        match svc.change_visit_order(change).await {
             Ok(VisitOutcome::Done(o)) | Ok(VisitOutcome::Existing(o)) => {
                 return Ok(OrderView::of(*o))
             }
@@ -894,7 +894,6 @@ pub async fn print_ticket(svc: &Boxoffice, code: &str) -> Result<TicketOutcome, 
             ..VisitEffects::default()
         };
         match svc
-            .store()
             .change_visit_order(same_state(&order, svc.now_ms(), None, effects))
             .await?
         {
@@ -976,7 +975,6 @@ pub async fn check_ticket(
             });
         }
         match svc
-            .store()
             .change_visit_order(same_state(&order, now, Some(detail), effects))
             .await?
         {
@@ -1117,7 +1115,7 @@ pub async fn refund_ticket(svc: &Boxoffice, code: &str) -> Result<TicketOutcome,
             to,
             ..same_state(&order, now, Some(detail), effects)
         };
-        match svc.store().change_visit_order(change).await? {
+        match svc.change_visit_order(change).await? {
             VisitOutcome::Done(o) | VisitOutcome::Existing(o) => {
                 return Ok(outcome(
                     &o,

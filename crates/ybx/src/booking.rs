@@ -617,7 +617,7 @@ pub async fn order_products(cx: &Ctx) -> Answer {
         expires_ms: Some(expires_ms),
         effects,
     };
-    let o = match cx.ybx.svc.store().create_visit_order(order).await {
+    let o = match cx.ybx.svc.create_visit_order(order).await {
         Ok(VisitOutcome::Done(o)) | Ok(VisitOutcome::Existing(o)) => o,
         Ok(VisitOutcome::Refused(r)) => return refusal_answer(&r, false, None),
         Err(e) => {
@@ -946,7 +946,7 @@ pub async fn order_and_pay(cx: &Ctx, account: Account) -> Answer {
         expires_ms: (!activate).then(|| validity_end(cx, &d)),
         effects,
     };
-    match cx.ybx.svc.store().create_visit_order(order).await {
+    match cx.ybx.svc.create_visit_order(order).await {
         Ok(VisitOutcome::Done(o)) | Ok(VisitOutcome::Existing(o)) => paid_answer(account, &o),
         Ok(VisitOutcome::Refused(r)) => refusal_answer(&r, true, Some(account)),
         Err(e) => {
@@ -1049,7 +1049,7 @@ pub async fn cancel_order(cx: &Ctx) -> Answer {
         version: None,
         effects,
     };
-    match cx.ybx.svc.store().change_visit_order(change).await {
+    match cx.ybx.svc.change_visit_order(change).await {
         Ok(VisitOutcome::Done(_)) | Ok(VisitOutcome::Existing(_)) => {
             Answer::ok(codes::CANCELLED, String::new())
         }

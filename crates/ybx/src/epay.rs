@@ -522,7 +522,7 @@ async fn activate_paid(
     let mut change = simple_change(order, VisitState::Delivered, now, effects);
     change.detail = Some(detail);
     change.expires_ms = Some(None);
-    if let VisitOutcome::Refused(r) = ybx.svc.store().change_visit_order(change).await? {
+    if let VisitOutcome::Refused(r) = ybx.svc.change_visit_order(change).await? {
         tracing::warn!(order = %order.number, refusal = ?r, "activation after payment failed");
     }
     Ok(())
@@ -828,7 +828,7 @@ async fn supplier_step(
     let mut change = simple_change(order, to, ybx.svc.now_ms(), effects);
     change.actor = "operator".into();
     change.detail = detail;
-    match ybx.svc.store().change_visit_order(change).await? {
+    match ybx.svc.change_visit_order(change).await? {
         VisitOutcome::Done(o) => Ok(*o),
         _ => {
             let now = order_by_number(ybx, &order.number).await?;
@@ -898,7 +898,7 @@ async fn release_inventory(ybx: &Ybx, order: &VisitOrder) -> Result<(), PaymentA
             VisitEffects::default(),
         )
     };
-    ybx.svc.store().change_visit_order(change).await?;
+    ybx.svc.change_visit_order(change).await?;
     Ok(())
 }
 

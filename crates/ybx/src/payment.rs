@@ -571,7 +571,7 @@ async fn authorize(cx: &Ctx, account: Account, proof: Proof) -> Answer {
         version: None,
         effects,
     };
-    match cx.ybx.svc.store().change_visit_order(change).await {
+    match cx.ybx.svc.change_visit_order(change).await {
         Ok(VisitOutcome::Done(o)) | Ok(VisitOutcome::Existing(o)) => {
             tracing::debug!(order = %o.number, state = state_code(o.state), "authorized");
             match (account, proof) {

@@ -176,7 +176,6 @@ pub async fn get_products_inventory(cx: &Ctx) -> Answer {
     let usage = match cx
         .ybx
         .svc
-        .store()
         .quota_usage(venue.id, &iso(start), &iso(end))
         .await
     {
@@ -184,9 +183,9 @@ pub async fn get_products_inventory(cx: &Ctx) -> Answer {
         Err(e) => return failure(&e),
     };
     let used: HashMap<(String, String), i64> = usage
-        .into_iter()
+        .iter()
         .filter(|(k, _)| k.segment == 0)
-        .map(|(k, n)| ((k.product, k.date), n))
+        .map(|(k, n)| ((k.product.clone(), k.date.clone()), *n))
         .collect();
     let used_of = |product: &str, date: &str| {
         used.get(&(product.to_string(), date.to_string()))
@@ -383,11 +382,10 @@ pub async fn get_time_segment(cx: &Ctx) -> Answer {
         match cx
             .ybx
             .svc
-            .store()
             .quota_usage(venue.id, &iso(start), &iso(end))
             .await
         {
-            Ok(u) => u.into_iter().collect(),
+            Ok(u) => u.iter().cloned().collect(),
             Err(e) => return failure(&e),
         }
     };

@@ -759,7 +759,7 @@ async fn activate(cx: &Ctx) -> Result<Answer, Answer> {
         version: None,
         effects,
     };
-    let done = match cx.ybx.svc.store().change_visit_order(change).await {
+    let done = match cx.ybx.svc.change_visit_order(change).await {
         Ok(VisitOutcome::Done(o)) | Ok(VisitOutcome::Existing(o)) => o,
         Ok(VisitOutcome::Refused(r)) => {
             return Err(match r {
