@@ -1354,6 +1354,10 @@ options = { login_md5 = "A540459139867E3EB98F0686EE199B2A", allow_epay = true }
     // Paid, awaiting approval (5); approved: paid (6) and delivered (3).
     let approved = book("5A000000-0001-4000-8000-000000000001|2").await;
     pay_instantly(&server, &m, &approved).await;
+    // Paid: the payment time limit (30 minutes for an agent without pay-at-counter rights)
+    // no longer applies.
+    server.clock.advance(chrono::Duration::minutes(31));
+    server.app.service.sweep_visits().await.expect("sweep");
     let v = expect(&ops.get(&format!("/ops/ybx/orders/{approved}")).await, 200);
     assert_eq!(v["status"], "5");
     let v = expect(

@@ -420,3 +420,84 @@ async fn expired_authorizations_close_with_the_fee_from_the_hold() {
     assert_eq!((deposit.balance, deposit.held), (10_000_000 - 10_000, 0));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn paid_orders_outlive_the_payment_time_limit_and_lapse_at_the_end_of_their_validity() {
+    let server = TestServer::start().await;
+    server
+        .app
+        .apply_catalog(
+            r#"
+[[venue]]
+code = "JQ06"
+name = "不自动出票景区"
+kind = "scenic_area"
+links = { ybx = "JQ06" }
+[venue.scenic]
+activate_on_payment = false
+pay_timeout_minutes = 30
+epay_channels = ["01"]
+[[venue.product]]
+id = "6A000000-0001-4000-8000-000000000001"
+name = "门票"
+price = 5000
+
+[[partner]]
+code = "nocash-agent"
+name = "无现付代理"
+venues = ["JQ06"]
+[[partner.credential]]
+protocol = "ybx"
+key = "nocash-agent"
+secret = "66666666-7777-8888-9999-AAAAAAAAAAAA"
+options = { login_md5 = "A540459139867E3EB98F0686EE199B2A", allow_epay = true }
+"#,
+        )
+        .await
+        .expect("catalogue");
+    let n = Agent {
+        user: "nocash-agent".into(),
+        key: "66666666-7777-8888-9999-AAAAAAAAAAAA".into(),
+        password: "demo-pass".into(),
+    };
+    let p = [
+        (
+            "Order_list".to_string(),
+            "6A000000-0001-4000-8000-000000000001|2".to_string(),
+        ),
+        ("Mobile".into(), n.enc("13800138000")),
+        ("ID".into(), n.enc("430103198001010011")),
+        ("SXRQ".into(), n.enc(VISIT)),
+    ];
+    let r = call(&server.url, &n, "OrderProducts.aspx", &refs(&p)).await;
+    r.expect(0, "");
+    assert_eq!(r.tag("paytimeout").as_deref(), Some("30"));
+    let number = r.tag("orderid").expect("orderid");
+    let r = call(
+        &server.url,
+        &n,
+        "BeginToPay.aspx",
+        &[("Order_id", &number), ("Paychannelid", "01")],
+    )
+    .await;
+    payer(&server, &r.tag("payurl").expect("url"), "confirm").await;
+    assert_eq!(state(&server, &number).await, VisitState::Paid);
+    // Past the payment time limit: paid orders are not touched.
+    server.clock.advance(chrono::Duration::minutes(31));
+    server.app.service.sweep_visits().await.expect("sweep");
+    assert_eq!(state(&server, &number).await, VisitState::Paid);
+    // At midnight after the visit day, the undelivered paid order becomes a refund application.
+    server.clock.advance(chrono::Duration::hours(38));
+    assert_eq!(server.app.service.sweep_visits().await.expect("sweep"), 1);
+    let o = server
+        .app
+        .service
+        .store()
+        .visit_order_by_number(&number)
+        .await
+        .expect("order")
+        .expect("exists");
+    assert_eq!(o.state, VisitState::RefundRequested);
+    assert_eq!(o.detail.extra["refund_amount"], 10_000);
+    server.stop().await;
+}

@@ -166,6 +166,23 @@ pub fn lead_days(visit: NaiveDate, now_ms: Millis, offset: chrono::FixedOffset) 
     (crate::clock::to_millis(start) - now_ms).div_euclid(86_400_000)
 }
 
+/// When an order for a visit on `visit` stops being valid: midnight (venue time) after its last
+/// valid day, counting the smallest order validity (`order_validity_days`, at least 1) of its
+/// products.
+pub fn validity_end<'a>(
+    visit: NaiveDate,
+    products: impl IntoIterator<Item = &'a Product>,
+    offset: chrono::FixedOffset,
+) -> Millis {
+    let days = products
+        .into_iter()
+        .map(|p| p.order_validity_days.max(1))
+        .min()
+        .unwrap_or(1);
+    let end = (visit + chrono::Duration::days(days)).and_time(chrono::NaiveTime::MIN);
+    crate::clock::to_millis(crate::clock::from_local(end, offset))
+}
+
 /// How a product's units become tickets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]

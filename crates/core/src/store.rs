@@ -338,7 +338,8 @@ pub trait Store: Send + Sync + 'static {
         partner: PartnerId,
         range: VisitOrderRange,
     ) -> Result<Vec<VisitOrder>, StoreError>;
-    /// Open visit orders whose expiry is at or before `now_ms` (at most `limit`).
+    /// Visit orders that lapse by time (booked, authorized or paid and not delivered) whose
+    /// expiry is at or before `now_ms` (at most `limit`, earliest first).
     async fn due_visit_orders(
         &self,
         now_ms: Millis,

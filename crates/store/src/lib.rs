@@ -1338,7 +1338,7 @@ impl Store for SqlStore {
         limit: i64,
     ) -> Result<Vec<VisitOrder>, StoreError> {
         self.visit_where(
-            "expires_ms IS NOT NULL AND expires_ms <= $1 ORDER BY expires_ms, id LIMIT $2",
+            "expires_ms IS NOT NULL AND expires_ms <= $1 AND state IN ('booked', 'deposit_authorized', 'rebate_authorized', 'paid') ORDER BY expires_ms, id LIMIT $2",
             &[now_ms.into(), limit.into()],
         )
         .await

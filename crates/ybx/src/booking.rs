@@ -670,14 +670,11 @@ fn detail_of(d: &Draft, sender: String, pay: Option<PayMethod>) -> VisitDetail {
 
 /// End of the order's validity: midnight after the last valid visit day.
 fn validity_end(cx: &Ctx, d: &Draft) -> i64 {
-    let days = d
-        .items
-        .iter()
-        .map(|(p, _)| p.order_validity_days.max(1))
-        .min()
-        .unwrap_or(1);
-    let end = (d.visit_date + Duration::days(days)).and_time(NaiveTime::MIN);
-    to_millis(from_local(end, cx.ybx.svc.settings().offset))
+    boxoffice_core::scenic::validity_end(
+        d.visit_date,
+        d.items.iter().map(|(p, _)| p),
+        cx.ybx.svc.settings().offset,
+    )
 }
 
 /// Yuan with at most two decimals (`240.00`, `240`) as fen.

@@ -328,7 +328,7 @@ async fn settle(ybx: &Ybx, n: Notice) -> Result<bool, boxoffice_core::store::Sto
         }
         let change = simple_change(&order, VisitState::Refunded, now, VisitEffects::default());
         return Ok(matches!(
-            store.change_visit_order(change).await?,
+            ybx.svc.change_visit_order(change).await?,
             VisitOutcome::Done(_)
         ));
     }
@@ -390,7 +390,9 @@ async fn settle(ybx: &Ybx, n: Notice) -> Result<bool, boxoffice_core::store::Sto
         detail.paid = payment.amount;
         let mut change = simple_change(&order, to, now, effects);
         change.detail = Some(detail);
-        match store.change_visit_order(change).await? {
+        // Paid: no longer subject to the payment time limit, only to the order's validity.
+        change.expires_ms = Some(Some(paid_until(ybx, &order)));
+        match ybx.svc.change_visit_order(change).await? {
             VisitOutcome::Done(paid) => {
                 if to == VisitState::Paid
                     && scenic.activate_on_payment
@@ -439,8 +441,21 @@ async fn settle(ybx: &Ybx, n: Notice) -> Result<bool, boxoffice_core::store::Sto
     }
     let mut change = simple_change(&order, to, now, effects);
     change.detail = Some(detail);
-    store.change_visit_order(change).await?;
+    ybx.svc.change_visit_order(change).await?;
     Ok(true)
+}
+
+/// The end of a paid order's validity.
+fn paid_until(ybx: &Ybx, order: &VisitOrder) -> i64 {
+    let catalog = ybx.svc.catalog();
+    let venue = catalog.venue_by_id(order.venue_id);
+    let products: Vec<&Product> = order
+        .detail
+        .items
+        .iter()
+        .filter_map(|i| venue.and_then(|v| v.product(&i.product)))
+        .collect();
+    boxoffice_core::scenic::validity_end(order.visit_date, products, ybx.svc.settings().offset)
 }
 
 fn simple_change(

@@ -25,7 +25,7 @@ use boxoffice_core::scenic::{
     AccountMove, CodeUse, IssueOutcome, Message, OutboxEvent, PayMethod, Product, VerifyCode,
     VisitChange, VisitEffects, VisitItem, VisitOrder, VisitOutcome, VisitRefusal, VisitState,
 };
-use chrono::{Duration, NaiveTime};
+use chrono::NaiveTime;
 use rand::Rng;
 
 /// `-1` ReadyToPay: deposit not enabled.
@@ -412,13 +412,7 @@ fn gate_medium(cx: &Ctx, order: &VisitOrder, asked: Option<i32>) -> Result<i32, 
 
 /// End of an order's validity: midnight after the last valid visit day.
 fn validity_end(cx: &Ctx, order: &VisitOrder, products: &[Product]) -> i64 {
-    let days = products
-        .iter()
-        .map(|p| p.order_validity_days.max(1))
-        .min()
-        .unwrap_or(1);
-    let end = (order.visit_date + Duration::days(days)).and_time(NaiveTime::MIN);
-    to_millis(from_local(end, cx.ybx.svc.settings().offset))
+    boxoffice_core::scenic::validity_end(order.visit_date, products, cx.ybx.svc.settings().offset)
 }
 
 /// The four UseAccountToPay* pages: parameters, permission, order, proof, amount, then one
