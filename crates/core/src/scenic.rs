@@ -132,6 +132,15 @@ fn day_unit() -> String {
 }
 
 impl ScenicSettings {
+    /// The breach fee for every paid unit of an order's lines, breached `lead` whole days before
+    /// the visit date.
+    pub fn items_fee(&self, items: &[VisitItem], lead: i64) -> i64 {
+        items
+            .iter()
+            .map(|i| self.fee(&i.product, i.unit_price, i.count - i.free, lead))
+            .sum()
+    }
+
     /// The breach fee for `count` units of `product` priced `price` fen each, breached `lead`
     /// whole days before the visit date (negative: on or after it). 0 when fees are off or no
     /// rule covers the product.

@@ -1245,11 +1245,7 @@ impl Boxoffice {
             let fee: i64 = if o.state == VisitState::Booked {
                 0
             } else {
-                o.detail
-                    .items
-                    .iter()
-                    .map(|i| scenic.fee(&i.product, i.unit_price, i.count - i.free, lead))
-                    .sum()
+                scenic.items_fee(&o.detail.items, lead)
             };
             let mut shortfall = 0;
             loop {

@@ -3,7 +3,6 @@
 //! nothing, and reports why with an [`OpError`].
 
 use crate::error::OpError;
-use boxoffice_core::clock::{from_local, to_millis};
 use boxoffice_core::scenic::{
     AccountMove, LedgerEntry, Message, OutboxEvent, OutboxRow, PayMethod, Product, StoredMessage,
     TicketStatusChange, VisitChange, VisitDetail, VisitEffects, VisitOrder, VisitOutcome,
@@ -13,7 +12,6 @@ use boxoffice_core::store::StoreError;
 use boxoffice_core::Boxoffice;
 use boxoffice_ybx::booking::{issue_tickets, state_code};
 use boxoffice_ybx::{Agent, Ybx, PROTOCOL};
-use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -989,16 +987,6 @@ pub async fn check_ticket(
     Err(busy())
 }
 
-/// Whole days from `now` to 00:00 of the visit date at the venue's offset (negative on or after
-/// it) — the lead the breach-fee rules are written against.
-fn lead_days(svc: &Boxoffice, visit: NaiveDate, now: i64) -> i64 {
-    let start = to_millis(from_local(
-        visit.and_time(NaiveTime::MIN),
-        svc.settings().offset,
-    ));
-    (start - now).div_euclid(86_400_000)
-}
-
 /// `POST /ops/tickets/{code}/refund`: a desk refund. A valid or printed ticket (1, 3) becomes
 /// refunded (2); the breach fee follows the venue's fee rules at the lead to the visit date;
 /// deposit and rebate orders get price − fee back on that account (ledger kind `refund`);
@@ -1024,7 +1012,7 @@ pub async fn refund_ticket(svc: &Boxoffice, code: &str) -> Result<TicketOutcome,
             .find(|i| i.product.eq_ignore_ascii_case(&ticket.product))
             .map_or(ticket.price, |i| i.unit_price);
         let paid_units = (ticket.person_count - ticket.free_count).max(0);
-        let lead = lead_days(svc, order.visit_date, now);
+        let lead = boxoffice_core::scenic::lead_days(order.visit_date, now, svc.settings().offset);
         let fee = scenic
             .fee(&ticket.product, unit_price, paid_units, lead)
             .clamp(0, ticket.price.max(0));
@@ -1106,8 +1094,8 @@ pub async fn refund_ticket(svc: &Boxoffice, code: &str) -> Result<TicketOutcome,
                     "【{}】订单{{number}}的门票{}已退票，退款{}元，手续费{}元。",
                     venue_name(svc, &order),
                     ticket.code,
-                    yuan(amount),
-                    yuan(fee)
+                    boxoffice_ybx::xml::money(amount),
+                    boxoffice_ybx::xml::money(fee)
                 ),
             });
         }
@@ -1136,10 +1124,6 @@ pub async fn refund_ticket(svc: &Boxoffice, code: &str) -> Result<TicketOutcome,
         }
     }
     Err(busy())
-}
-
-fn yuan(fen: i64) -> String {
-    format!("{}.{:02}", fen / 100, (fen % 100).abs())
 }
 
 /// `GET /ops/tickets/{code}`: a ticket with its order's number and state.
@@ -1227,11 +1211,5 @@ mod tests {
         m.insert("key_version".into(), 5.into());
         assert_eq!(key_info(&m).version, 5);
         assert_eq!(key_info(&m).source, "rotated");
-    }
-
-    #[test]
-    fn yuan_has_two_decimals() {
-        assert_eq!(yuan(12000), "120.00");
-        assert_eq!(yuan(5), "0.05");
     }
 }

@@ -11,7 +11,7 @@ use crate::codes;
 use crate::route::{failure, Ctx};
 use crate::xml::{money, ymdhms, Answer, Xml};
 use crate::PROTOCOL;
-use boxoffice_core::clock::{from_local, from_millis, local, to_millis};
+use boxoffice_core::clock::{from_millis, local};
 use boxoffice_core::scenic::{
     AccountMove, Message, NewVisitOrder, OutboxEvent, PayMethod, Person, Product, Ticketing,
     VisitChange, VisitDetail, VisitEffects, VisitItem, VisitOrder, VisitOutcome, VisitRefusal,
@@ -971,15 +971,6 @@ fn paid_answer(account: Account, o: &VisitOrder) -> Answer {
     Answer::ok("", x.finish())
 }
 
-/// Whole days from `now` to 00:00 of the visit date (negative on or after it).
-fn lead_days(cx: &Ctx, visit: NaiveDate) -> i64 {
-    let r = to_millis(from_local(
-        visit.and_time(NaiveTime::MIN),
-        cx.ybx.svc.settings().offset,
-    ));
-    (r - cx.now_ms).div_euclid(86_400_000)
-}
-
 /// `CancelOrder.aspx` (4.2.15): closes an order in state 0, 2 or C. State 0 is free; 2 and C
 /// release the hold on the deposit / rebate account and charge the breach fee (catalogue §1.9)
 /// from it. Quota units and live identity numbers are given back in the same transaction.
@@ -1000,15 +991,14 @@ pub async fn cancel_order(cx: &Ctx) -> Answer {
         s => return Answer::err(-2381, codes::cancel_state(state_code(s))),
     };
     let scenic = cx.venue.scenic.clone().unwrap_or_default();
-    let lead = lead_days(cx, order.visit_date);
-    let fee: i64 = match account {
+    let lead = boxoffice_core::scenic::lead_days(
+        order.visit_date,
+        cx.now_ms,
+        cx.ybx.svc.settings().offset,
+    );
+    let fee = match account {
         None => 0,
-        Some(_) => order
-            .detail
-            .items
-            .iter()
-            .map(|i| scenic.fee(&i.product, i.unit_price, i.count - i.free, lead))
-            .sum(),
+        Some(_) => scenic.items_fee(&order.detail.items, lead),
     };
     let mut effects = VisitEffects {
         release: true,

@@ -27,12 +27,6 @@ const PAY_COUNTER: &str = "前台现付";
 const PAY_DEPOSIT: &str = "预订金";
 /// Ours: `paychannel` of a rebate-balance payment.
 const PAY_REBATE: &str = "返款余额";
-/// Ours: `paychannel` of instant channel `01`.
-const PAY_ALIPAY: &str = "支付宝";
-/// Ours: `paychannel` of instant channel `02`.
-const PAY_WECHAT: &str = "微信支付";
-/// Ours: `paychannel` of instant channel `03`.
-const PAY_UNIONPAY: &str = "银联网上支付";
 /// Ours: `backstatus` while a refund application is open.
 const BACK_PROCESSING: &str = "受理中";
 /// Ours: `backstatus` once money went back (and in refund descriptions).
@@ -65,12 +59,7 @@ fn pay_channel(d: &VisitDetail) -> &'static str {
         Some(PayMethod::Counter) => PAY_COUNTER,
         Some(PayMethod::Deposit) => PAY_DEPOSIT,
         Some(PayMethod::Rebate) => PAY_REBATE,
-        Some(PayMethod::Instant) => match d.pay_channel.trim() {
-            "01" => PAY_ALIPAY,
-            "02" => PAY_WECHAT,
-            "03" => PAY_UNIONPAY,
-            _ => "",
-        },
+        Some(PayMethod::Instant) => crate::epay::channel_name(d.pay_channel.trim()),
         None => "",
     }
 }

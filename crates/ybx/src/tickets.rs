@@ -25,7 +25,7 @@ use crate::codes;
 use crate::route::{failure, Ctx};
 use crate::xml::{money, ymd, ymdhms, Answer, Xml};
 use crate::PROTOCOL;
-use boxoffice_core::clock::{from_local, from_millis, local, to_millis};
+use boxoffice_core::clock::{from_millis, local};
 use boxoffice_core::scenic::{
     AccountMove, Line, Message, OutboxEvent, PayMethod, Person, Product, Ticketing, VisitChange,
     VisitItem, VisitOrder, VisitOutcome, VisitRefusal, VisitState, VisitTicket,
@@ -144,15 +144,6 @@ async fn own_order(cx: &Ctx, number: &str) -> Result<Option<VisitOrder>, Answer>
 
 fn local_time(cx: &Ctx, ms: i64) -> String {
     ymdhms(local(from_millis(ms), cx.ybx.svc.settings().offset))
-}
-
-/// Whole days from now to 00:00 of the visit date (negative on or after it), as CancelOrder.
-fn lead_days(cx: &Ctx, visit: NaiveDate) -> i64 {
-    let r = to_millis(from_local(
-        visit.and_time(NaiveTime::MIN),
-        cx.ybx.svc.settings().offset,
-    ));
-    (r - cx.now_ms).div_euclid(86_400_000)
 }
 
 fn segment_over(end: &str, cx: &Ctx) -> bool {
@@ -617,7 +608,11 @@ async fn activate(cx: &Ctx) -> Result<Answer, Answer> {
         }
     }
     let delivered_amount: i64 = d_items.iter().map(VisitItem::amount).sum();
-    let lead = lead_days(cx, order.visit_date);
+    let lead = boxoffice_core::scenic::lead_days(
+        order.visit_date,
+        cx.now_ms,
+        cx.ybx.svc.settings().offset,
+    );
     let fee: i64 = items
         .iter()
         .map(|item| {
