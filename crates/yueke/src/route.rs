@@ -346,3 +346,44 @@ async fn dispatch(yk: &Yueke, c: &Caller, data: &Data) -> Response {
 pub(crate) fn bound(partner: &Partner, venue_code: &str) -> bool {
     partner.may_sell(venue_code)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_and_v_are_read_from_the_query_string_alone() {
+        let (api, v) = echo_from_query("v=1.0&api=ykse.partner.cinema.getCinemas&api=x");
+        assert_eq!(
+            (api.as_str(), v.as_str()),
+            ("ykse.partner.cinema.getCinemas", "1.0")
+        );
+        assert_eq!(echo_from_query(""), (String::new(), String::new()));
+    }
+
+    #[test]
+    fn body_encodings_by_header() {
+        let of = |value: Option<&str>| {
+            let mut h = HeaderMap::new();
+            if let Some(v) = value {
+                h.insert(header::CONTENT_ENCODING, v.parse().expect("header"));
+            }
+            BodyEncoding::of(&h)
+        };
+        assert_eq!(of(None), Some(BodyEncoding::Identity));
+        assert_eq!(of(Some(" GZIP ")), Some(BodyEncoding::Gzip));
+        assert_eq!(of(Some("x-gzip")), Some(BodyEncoding::Gzip));
+        assert_eq!(of(Some("deflate")), Some(BodyEncoding::Deflate));
+        assert_eq!(of(Some("identity")), Some(BodyEncoding::Identity));
+        assert_eq!(of(Some("br")), None);
+    }
+
+    #[test]
+    fn query_and_body_parameters_merge() {
+        let p = params_of("api=a&v=1.0", b" sign=x+y ");
+        assert_eq!(p.get("api"), Some("a"));
+        assert_eq!(p.get("sign"), Some("x y"));
+        assert!(p.has_plus);
+        assert_eq!(params_of("", b"").list, Vec::<(String, String)>::new());
+    }
+}
