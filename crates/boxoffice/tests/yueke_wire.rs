@@ -325,7 +325,13 @@ async fn transport_errors_echo_api_and_v() {
         ("content-type", "application/x-www-form-urlencoded"),
         ("content-encoding", "gzip"),
     ];
-    // `api` and `v` in the query string, the rest in an undecodable gzip body.
+    // Positive control: `api` and `v` in the query string, the rest in a gzip body.
+    let env = yk
+        .post(api_v, &gz, gzip_stored(form(&p[2..]).as_bytes()))
+        .await;
+    assert_eq!(env["retCode"], "0", "{env}");
+    assert_eq!(env["data"]["bizCode"], "SUCCESS", "{env}");
+    // The same with an undecodable gzip body.
     let env = yk.post(api_v, &gz, form(&p[2..]).into_bytes()).await;
     assert_system_error(&env, GET_CINEMAS, "1.0", "30006");
     // A truncated gzip member.
