@@ -276,7 +276,8 @@ async fn order_info_ticket_info_printing_and_refund_follow_the_order() {
             "showDateTime": "2026-11-23 09:55:00", "hallId": "1", "filmCode": "051400832015", "shortName": "火星救援",
             "status": "ticket_success",
             "tickets": [{"ticketNo": "0000100001000001", "seatCode": "0000000001008006", "sectionId": "0000000000000001", "rowId": "5", "columnId": "07",
-                         "ticketPrice": "39.90", "ticketFee": "1.00", "serviceFee": "1.00", "printStatus": "N", "refundStatus": "N"}]
+                         "ticketPrice": "39.90", "ticketFee": "1.00", "serviceFee": "1.00", "printStatus": "N", "refundStatus": "N"}],
+            "goodsOrder": null
         })
     );
     assert_eq!(
@@ -612,7 +613,7 @@ async fn goods_list_goods_orders_are_idempotent_and_refundable() {
     assert_eq!(goods["data"]["data"]["maxBuyCount"], 10);
     assert_eq!(
         goods["data"]["data"]["goodsList"][0],
-        json!({"goodsId": "1728", "name": "爆米花", "isPackage": false, "salePrice": "10.00", "settlePrice": "10.00", "goodsPicUrl": "", "desc": "香甜", "isDiscount": "Y"})
+        json!({"goodsId": "1728", "name": "爆米花", "isPackage": false, "salePrice": "10.00", "standardPrice": "10.00", "settlePrice": "10.00", "settleprice": "10.00", "goodsPicUrl": "", "desc": "香甜", "isDiscount": "Y"})
     );
     let order = |third: &str, lines: Value| json!({"cinemaLinkId": "58", "thirdOrderId": third, "mobile": "13800000000", "goodsList": lines});
     let confirm = |body: Value| {

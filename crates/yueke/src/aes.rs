@@ -183,7 +183,10 @@ pub fn decrypt(cipher: &str, key: &str) -> Result<String, AesError> {
     };
     let (data, mac) = merged.split_at(split);
     let expected = md5_hex(data);
-    if !mac.eq_ignore_ascii_case(expected.as_bytes()) {
+    let mac_ok: bool =
+        subtle::ConstantTimeEq::ct_eq(mac.to_ascii_lowercase().as_slice(), expected.as_bytes())
+            .into();
+    if !mac_ok {
         return Err(AesError::IntegrityMismatch);
     }
     String::from_utf8(data.to_vec()).map_err(|_| AesError::NotUtf8)

@@ -39,12 +39,16 @@ pub async fn get_cinemas(yk: &Yueke, c: &Caller) -> Response {
         m.insert("cityCode".into(), json!(v.city_code));
         m.insert("city".into(), json!(v.city));
         m.insert("hallCount".into(), json!(v.screens.len()));
-        if let Some(r) = v.refund_before_minutes {
-            m.insert("refundBeforeTime".into(), json!(r.to_string()));
-        }
-        if let Some(r) = v.refund_limit_per_session {
-            m.insert("refundLimitCount".into(), json!(r.to_string()));
-        }
+        // Documented fields are always sent: empty means "not refundable" / "no limit" (§4.1).
+        let text = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+        m.insert(
+            "refundBeforeTime".into(),
+            json!(text(v.refund_before_minutes)),
+        );
+        m.insert(
+            "refundLimitCount".into(),
+            json!(text(v.refund_limit_per_session)),
+        );
         m.insert("halls".into(), Value::Array(halls));
         list.push(Value::Object(m));
     }
@@ -93,6 +97,8 @@ fn schedule_json(yk: &Yueke, s: &Schedule, link: &str, on_sale: bool) -> Value {
         "duration".into(),
         json!(film.map(|f| f.runtime_minutes).unwrap_or(0)),
     );
+    // The catalogue has no film language yet: the documented field is sent empty.
+    f.insert("language".into(), json!(""));
     f.insert("dimensional".into(), json!(dimensional));
     f.insert("size".into(), json!(size));
     let base = s.base_category().and_then(|b| s.price_of(b));
@@ -107,10 +113,13 @@ fn schedule_json(yk: &Yueke, s: &Schedule, link: &str, on_sale: bool) -> Value {
     m.insert("hallId".into(), json!(s.session.screen.to_string()));
     m.insert("standardPrice".into(), json!(money(standard)));
     m.insert("lowestPrice".into(), json!(money(lowest)));
-    if let Some(b) = base {
-        m.insert("settlePrice".into(), json!(money(b.1)));
-        m.insert("ticketFee".into(), json!(money(b.2)));
-    }
+    // `settlePrice` and the fee are empty when the first area has no price for the channel.
+    let settle = base.map(|b| money(b.1)).unwrap_or_default();
+    let fee = base.map(|b| money(b.2)).unwrap_or_default();
+    m.insert("settlePrice".into(), json!(settle));
+    // The fee under both spellings: `ticketfee` (field table) and `ticketFee` (example).
+    m.insert("ticketfee".into(), json!(fee));
+    m.insert("ticketFee".into(), json!(fee));
     m.insert("feeType".into(), json!("ticket"));
     m.insert("throughStatus".into(), json!("N"));
     m.insert("stopSellingTime".into(), json!(time(s.stop_selling_ms, yk)));
@@ -123,9 +132,9 @@ fn schedule_json(yk: &Yueke, s: &Schedule, link: &str, on_sale: bool) -> Value {
         .filter(|p| Some(p.0.as_str()) != s.base_category())
         .map(|p| json!({"name": area_name(s, &p.0), "settlePrice": money(p.1)}))
         .collect();
-    if !areas.is_empty() {
-        m.insert("areaSettlePrices".into(), Value::Array(areas));
-    }
+    // No co-branded (benefit) card prices yet; area prices empty when the schedule has none.
+    m.insert("benefitCardPrices".into(), Value::Array(Vec::new()));
+    m.insert("areaSettlePrices".into(), Value::Array(areas));
     Value::Object(m)
 }
 

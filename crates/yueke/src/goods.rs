@@ -195,10 +195,13 @@ pub async fn get_goods(yk: &Yueke, c: &Caller, d: &Data) -> Response {
             m.insert("goodsId".into(), json!(g.code));
             m.insert("name".into(), json!(g.name));
             m.insert("isPackage".into(), json!(g.is_package));
+            let settle = g.settle_price.map(money).unwrap_or_default();
+            // Both spellings: the field table's (`salePrice`, `settlePrice`) and the
+            // example's (`standardPrice`, `settleprice`).
             m.insert("salePrice".into(), json!(money(g.price)));
-            if let Some(s) = g.settle_price {
-                m.insert("settlePrice".into(), json!(money(s)));
-            }
+            m.insert("standardPrice".into(), json!(money(g.price)));
+            m.insert("settlePrice".into(), json!(settle));
+            m.insert("settleprice".into(), json!(settle));
             m.insert("goodsPicUrl".into(), json!(g.picture_url));
             m.insert("desc".into(), json!(g.description));
             m.insert(

@@ -209,10 +209,15 @@ fn parse_tickets(d: &Data) -> Result<Vec<TicketIn>, BizCode> {
             .str("ticketPrice")
             .map_err(|_| codes::FORMAT_ERROR)?
             .ok_or(codes::NULL_ARGUMENT)?;
-        let fee = t
-            .str("ticketFee")
-            .map_err(|_| codes::FORMAT_ERROR)?
-            .ok_or(codes::NULL_ARGUMENT)?;
+        // Either spelling: `ticketFee` (requests, example) or `ticketfee` (getSchedules'
+        // field table); `ticketFee` wins when both are given.
+        let fee = match t.str("ticketFee").map_err(|_| codes::FORMAT_ERROR)? {
+            Some(f) => f,
+            None => t
+                .str("ticketfee")
+                .map_err(|_| codes::FORMAT_ERROR)?
+                .ok_or(codes::NULL_ARGUMENT)?,
+        };
         let flag = |name: &str| {
             t.str(name)
                 .ok()
@@ -686,25 +691,28 @@ pub async fn get_order_info(yk: &Yueke, c: &Caller, d: &Data) -> Response {
         Err(code) => return fail(code),
     };
     let (film_code, film_name, hall, _, start) = film_and_screen(yk, &venue, &b);
+    // `goodsOrder` is documented for every order: `null` (an Object type) without goods.
+    let goods_order = if b.order.items.is_empty() {
+        Value::Null
+    } else {
+        crate::goods::goods_order(&link, &b)
+    };
     wire::object(
         &c.api,
         &c.v,
         codes::BIZ_SUCCESS,
-        Some(with_goods_order(
-            &link,
-            &b,
-            json!({
-                "orderId": order_id(yk, &link, &b),
-                "bookingId": format!("{:016}", b.number),
-                "confirmationId": b.pickup_code,
-                "showDateTime": fmt_time(yk, start),
-                "hallId": hall,
-                "filmCode": film_code,
-                "shortName": film_name,
-                "status": status(&b),
-                "tickets": ticket_rows(&venue, &b, &hall, false),
-            }),
-        )),
+        Some(json!({
+            "orderId": order_id(yk, &link, &b),
+            "bookingId": format!("{:016}", b.number),
+            "confirmationId": b.pickup_code,
+            "showDateTime": fmt_time(yk, start),
+            "hallId": hall,
+            "filmCode": film_code,
+            "shortName": film_name,
+            "status": status(&b),
+            "tickets": ticket_rows(&venue, &b, &hall, false),
+            "goodsOrder": goods_order,
+        })),
     )
 }
 

@@ -9,7 +9,9 @@ use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
-use boxoffice_core::catalog::Partner;
+use boxoffice_core::catalog::{Credential, Partner};
+use secrecy::SecretString;
+use std::io::Read;
 use std::sync::Arc;
 
 /// Every API this front end serves, by wire name.
@@ -59,6 +61,8 @@ struct Params {
     list: Vec<(String, String)>,
     /// The same with `+` kept, for the signature fallback.
     plus_kept: Vec<(String, String)>,
+    /// Whether the raw text had a literal `+` (the fallback is only tried then).
+    has_plus: bool,
 }
 
 impl Params {
@@ -70,7 +74,7 @@ impl Params {
     }
 }
 
-fn verify(p: &[(String, String)], secret: &str, given: &str) -> bool {
+fn verify(p: &[(String, String)], secret: &SecretString, given: &str) -> bool {
     let all: Vec<(&str, &str)> = p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     if crate::sign::verify(&all, secret, given) {
         return true;
@@ -80,6 +84,88 @@ fn verify(p: &[(String, String)], secret: &str, given: &str) -> bool {
     non_empty.len() != all.len() && crate::sign::verify(&non_empty, secret, given)
 }
 
+/// The `api` and `v` a request carried in its query string (first occurrence; `""` when
+/// absent). Read before anything else can fail, so every envelope can echo them.
+fn echo_from_query(query: &str) -> (String, String) {
+    let list = decode(query, false);
+    let first = |name: &str| {
+        list.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    (first("api"), first("v"))
+}
+
+/// A request body encoding this endpoint reads (`Content-Encoding`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyEncoding {
+    /// No header, or `identity`.
+    Identity,
+    /// `gzip` or `x-gzip` (§1.7).
+    Gzip,
+    /// `deflate` (zlib), which some HTTP libraries send instead.
+    Deflate,
+}
+
+impl BodyEncoding {
+    /// The encoding named by the headers; `None` for one this endpoint cannot read.
+    fn of(headers: &HeaderMap) -> Option<BodyEncoding> {
+        let Some(value) = headers.get(header::CONTENT_ENCODING) else {
+            return Some(BodyEncoding::Identity);
+        };
+        match value.to_str().ok()?.trim().to_ascii_lowercase().as_str() {
+            "" | "identity" => Some(BodyEncoding::Identity),
+            "gzip" | "x-gzip" => Some(BodyEncoding::Gzip),
+            "deflate" => Some(BodyEncoding::Deflate),
+            _ => None,
+        }
+    }
+}
+
+/// Reads the request body, at most `limit` bytes before and after decoding. An empty body is
+/// never decoded, whatever `Content-Encoding` says: some partner libraries send
+/// `Content-Encoding: gzip` on every request, bodiless GETs included.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, SysCode> {
+    let raw = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| codes::INVALID_VALUE)?;
+    if raw.is_empty() {
+        return Ok(Vec::new());
+    }
+    let limit = limit as u64;
+    let mut out = Vec::new();
+    let read = match BodyEncoding::of(headers).ok_or(codes::INVALID_VALUE)? {
+        BodyEncoding::Identity => return Ok(raw.to_vec()),
+        BodyEncoding::Gzip => flate2::read::GzDecoder::new(&raw[..])
+            .take(limit + 1)
+            .read_to_end(&mut out),
+        BodyEncoding::Deflate => flate2::read::ZlibDecoder::new(&raw[..])
+            .take(limit + 1)
+            .read_to_end(&mut out),
+    };
+    match read {
+        Ok(n) if n as u64 <= limit => Ok(out),
+        _ => Err(codes::INVALID_VALUE),
+    }
+}
+
+/// The request's parameters: the query string and the (decoded) form body, merged.
+fn params_of(query: &str, body: &[u8]) -> Params {
+    let body_text = String::from_utf8_lossy(body);
+    let body_text = body_text.trim();
+    let raw = match (query.is_empty(), body_text.is_empty()) {
+        (false, false) => format!("{query}&{body_text}"),
+        (true, false) => body_text.to_string(),
+        _ => query.to_string(),
+    };
+    Params {
+        list: decode(&raw, false),
+        plus_kept: decode(&raw, true),
+        has_plus: raw.contains('+'),
+    }
+}
+
 /// `GET|POST /route`.
 pub async fn route(
     State(yk): State<Arc<Yueke>>,
@@ -87,120 +173,69 @@ pub async fn route(
     RawQuery(query): RawQuery,
     body: Body,
 ) -> Response {
-    let body = match axum::body::to_bytes(body, yk.opts.max_body_bytes).await {
-        Ok(b) => b,
-        Err(_) => return wire::system_error("", "", codes::INVALID_VALUE),
-    };
-    // Gzip request bodies are accepted (§1.7); an encoding that cannot be read is a bad value.
-    let encoding = headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let body: Vec<u8> = match encoding.as_str() {
-        "" | "identity" => body.to_vec(),
-        "gzip" | "x-gzip" => {
-            let limit = yk.opts.max_body_bytes as u64;
-            let mut out = Vec::new();
-            let mut reader =
-                std::io::Read::take(flate2::read::GzDecoder::new(&body[..]), limit + 1);
-            match std::io::Read::read_to_end(&mut reader, &mut out) {
-                Ok(n) if (n as u64) <= limit => out,
-                _ => return wire::system_error("", "", codes::INVALID_VALUE),
-            }
-        }
-        _ => return wire::system_error("", "", codes::INVALID_VALUE),
-    };
     let query = query.unwrap_or_default();
-    let body_text = String::from_utf8_lossy(&body);
-    let raw = match (query.is_empty(), body_text.trim().is_empty()) {
-        (false, false) => format!("{query}&{}", body_text.trim()),
-        (true, false) => body_text.trim().to_string(),
-        _ => query,
+    let (query_api, query_v) = echo_from_query(&query);
+    let body = match read_body(&headers, body, yk.opts.max_body_bytes).await {
+        Ok(b) => b,
+        Err(code) => return wire::system_error(&query_api, &query_v, code),
     };
-    let params = Params {
-        list: decode(&raw, false),
-        plus_kept: decode(&raw, true),
-    };
+    let params = params_of(&query, &body);
     let api = params.get("api").unwrap_or("").to_string();
     let v = params.get("v").unwrap_or("").to_string();
-    let fail = |code: SysCode| wire::system_error(&api, &v, code);
+    match authenticate(&yk, &params, &api, &v) {
+        Ok((caller, data)) => dispatch(&yk, &caller, &data).await,
+        Err(code) => wire::system_error(&api, &v, code),
+    }
+}
+
+/// The common checks, in the documented order (see `docs/protocols/yueke.md`): the caller
+/// and its business parameters, or the system code to answer.
+fn authenticate(
+    yk: &Yueke,
+    params: &Params,
+    api: &str,
+    v: &str,
+) -> Result<(Caller, Data), SysCode> {
     let mut names: Vec<&str> = params.list.iter().map(|(k, _)| k.as_str()).collect();
     names.sort_unstable();
     if names.windows(2).any(|w| w[0] == w[1]) {
-        return fail(codes::INVALID_VALUE);
+        return Err(codes::INVALID_VALUE);
     }
     for required in ["api", "v", "channelCode", "timestamp", "sign"] {
         if params.get(required).is_none_or(|x| x.trim().is_empty()) {
-            return fail(codes::PARAMETER_EMPTY);
+            return Err(codes::PARAMETER_EMPTY);
         }
     }
-    if v != "1.0" || !APIS.contains(&api.as_str()) {
-        return fail(codes::INVALID_API);
+    if v != "1.0" || !APIS.contains(&api) {
+        return Err(codes::INVALID_API);
     }
     let catalog = yk.svc.catalog();
     let channel = params.get("channelCode").unwrap_or("");
-    let Some(partner) = catalog
+    let partner = catalog
         .partner_by_credential(crate::PROTOCOL, channel)
         .cloned()
-    else {
-        return fail(codes::INVALID_CHANNEL_CODE);
-    };
-    let Some(cred) = partner.credential(crate::PROTOCOL).cloned() else {
-        return fail(codes::INVALID_CHANNEL_CODE);
-    };
-    let secret = cred.secret.clone().unwrap_or_default();
-    let sign = params.get("sign").unwrap_or("");
-    let unsigned: Vec<(String, String)> = params
-        .list
-        .iter()
-        .filter(|(k, _)| k != "sign")
+        .ok_or(codes::INVALID_CHANNEL_CODE)?;
+    let cred = partner
+        .credential(crate::PROTOCOL)
         .cloned()
-        .collect();
-    let unsigned_plus: Vec<(String, String)> = params
-        .plus_kept
-        .iter()
-        .filter(|(k, _)| k != "sign")
-        .cloned()
-        .collect();
-    let (signed_ok, data_text) = if verify(&unsigned, &secret, sign) {
-        (true, params.get("data").map(str::to_string))
-    } else if raw.contains('+') && verify(&unsigned_plus, &secret, sign) {
-        (
-            true,
-            params
-                .plus_kept
-                .iter()
-                .find(|(k, _)| k == "data")
-                .map(|(_, v)| v.clone()),
-        )
-    } else {
-        (false, None)
-    };
-    if !signed_ok {
-        return fail(codes::INVALID_SIGN);
-    }
-    let ts = params.get("timestamp").unwrap_or("");
-    let Some(ts) = ts
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|_| ts.trim().len() == 13)
-    else {
-        return fail(codes::INVALID_VALUE);
-    };
-    if (yk.svc.now_ms() - ts).abs() > yk.opts.timestamp_window_ms {
-        return fail(codes::TIMESTAMP_EXPIRED);
-    }
-    if !granted(&cred, &api) {
-        return fail(codes::INVALID_AUTHENTICATION);
+        .ok_or(codes::INVALID_CHANNEL_CODE)?;
+    // A channel without a signing secret is unusable: never verify against an empty key.
+    let secret: SecretString = cred
+        .secret
+        .clone()
+        .filter(|s| !s.is_empty())
+        .ok_or(codes::INVALID_CHANNEL_CODE)?
+        .into();
+    let data_text = signed_data(params, &secret).ok_or(codes::INVALID_SIGN)?;
+    check_timestamp(yk, params.get("timestamp").unwrap_or(""))?;
+    if !granted(&cred, api) {
+        return Err(codes::INVALID_AUTHENTICATION);
     }
     let data = match data_text.as_deref().map(str::trim) {
         None | Some("") => Data::default(),
         Some(t) => match serde_json::from_str::<serde_json::Value>(t) {
             Ok(serde_json::Value::Object(m)) => Data(m),
-            _ => return fail(codes::INVALID_VALUE),
+            _ => return Err(codes::INVALID_VALUE),
         },
     };
     let ticket_type = cred
@@ -211,14 +246,49 @@ pub async fn route(
     let caller = Caller {
         partner,
         ticket_type,
-        api: api.clone(),
-        v: v.clone(),
+        api: api.to_string(),
+        v: v.to_string(),
     };
-    dispatch(&yk, &caller, &data).await
+    Ok((caller, data))
+}
+
+/// Verifies `sign`; on success, the `data` text as signed (`Some(None)` when there is none).
+/// With `+` read as a space first, then with a literal `+` kept (G-SIG-4).
+fn signed_data(params: &Params, secret: &SecretString) -> Option<Option<String>> {
+    let sign = params.get("sign").unwrap_or("");
+    let unsigned = |list: &[(String, String)]| -> Vec<(String, String)> {
+        list.iter().filter(|(k, _)| k != "sign").cloned().collect()
+    };
+    let data_of = |list: &[(String, String)]| {
+        list.iter()
+            .find(|(k, _)| k == "data")
+            .map(|(_, v)| v.clone())
+    };
+    if verify(&unsigned(&params.list), secret, sign) {
+        return Some(data_of(&params.list));
+    }
+    if params.has_plus && verify(&unsigned(&params.plus_kept), secret, sign) {
+        return Some(data_of(&params.plus_kept));
+    }
+    None
+}
+
+/// `timestamp`: 13 digits (`30006`) within the window of the server clock (`30004`).
+fn check_timestamp(yk: &Yueke, ts: &str) -> Result<(), SysCode> {
+    let ts = ts.trim();
+    let ms = ts
+        .parse::<i64>()
+        .ok()
+        .filter(|_| ts.len() == 13)
+        .ok_or(codes::INVALID_VALUE)?;
+    if (yk.svc.now_ms() - ms).abs() > yk.opts.timestamp_window_ms {
+        return Err(codes::TIMESTAMP_EXPIRED);
+    }
+    Ok(())
 }
 
 /// Whether the channel's credential grants an API (`apis` option: names, or `"*"`).
-fn granted(cred: &boxoffice_core::catalog::Credential, api: &str) -> bool {
+fn granted(cred: &Credential, api: &str) -> bool {
     match cred.options.get("apis").and_then(|a| a.as_array()) {
         None => false,
         Some(list) => list
@@ -275,4 +345,45 @@ async fn dispatch(yk: &Yueke, c: &Caller, data: &Data) -> Response {
 /// Whether a partner may sell at a venue.
 pub(crate) fn bound(partner: &Partner, venue_code: &str) -> bool {
     partner.may_sell(venue_code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_and_v_are_read_from_the_query_string_alone() {
+        let (api, v) = echo_from_query("v=1.0&api=ykse.partner.cinema.getCinemas&api=x");
+        assert_eq!(
+            (api.as_str(), v.as_str()),
+            ("ykse.partner.cinema.getCinemas", "1.0")
+        );
+        assert_eq!(echo_from_query(""), (String::new(), String::new()));
+    }
+
+    #[test]
+    fn body_encodings_by_header() {
+        let of = |value: Option<&str>| {
+            let mut h = HeaderMap::new();
+            if let Some(v) = value {
+                h.insert(header::CONTENT_ENCODING, v.parse().expect("header"));
+            }
+            BodyEncoding::of(&h)
+        };
+        assert_eq!(of(None), Some(BodyEncoding::Identity));
+        assert_eq!(of(Some(" GZIP ")), Some(BodyEncoding::Gzip));
+        assert_eq!(of(Some("x-gzip")), Some(BodyEncoding::Gzip));
+        assert_eq!(of(Some("deflate")), Some(BodyEncoding::Deflate));
+        assert_eq!(of(Some("identity")), Some(BodyEncoding::Identity));
+        assert_eq!(of(Some("br")), None);
+    }
+
+    #[test]
+    fn query_and_body_parameters_merge() {
+        let p = params_of("api=a&v=1.0", b" sign=x+y ");
+        assert_eq!(p.get("api"), Some("a"));
+        assert_eq!(p.get("sign"), Some("x y"));
+        assert!(p.has_plus);
+        assert_eq!(params_of("", b"").list, Vec::<(String, String)>::new());
+    }
 }

@@ -22,6 +22,8 @@
 //! `new BigInteger(1, md5).toString(16)` idiom (G-SIG-2).
 
 use md5::{Digest, Md5};
+use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
 
 /// Name of the signature parameter, which never takes part in the signature.
 pub const SIGN_PARAM: &str = "sign";
@@ -48,31 +50,24 @@ pub fn sign(params: &[(&str, &str)], secret: &str) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// Checks a signature sent by a caller against the parameters and secret.
+/// Checks a signature sent by a caller against the parameters and the channel's secret.
 ///
 /// Accepts the 32-character hex form in any letter case, and the same hex
 /// with its leading `0`s stripped (G-SIG-2). Both candidate forms are always
-/// compared, each in constant time with respect to the content of `given`.
-pub fn verify(params: &[(&str, &str)], secret: &str, given: &str) -> bool {
-    let expected = sign(params, secret);
+/// compared, each in constant time ([`subtle::ConstantTimeEq`]) with respect
+/// to the content of `given`.
+pub fn verify(params: &[(&str, &str)], secret: &SecretString, given: &str) -> bool {
+    let expected = sign(params, secret.expose_secret());
     let given = given.to_ascii_lowercase();
 
     let stripped = expected.trim_start_matches('0');
     // `BigInteger.toString(16)` renders an all-zero digest as "0".
     let stripped = if stripped.is_empty() { "0" } else { stripped };
 
-    let full_ok = ct_eq(given.as_bytes(), expected.as_bytes());
-    let stripped_ok = ct_eq(given.as_bytes(), stripped.as_bytes());
-    full_ok | stripped_ok
-}
-
-/// Constant-time equality of two byte strings (the length is not secret).
-fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
+    // Slices of different lengths compare unequal (the length is not secret).
+    let full_ok = given.as_bytes().ct_eq(expected.as_bytes());
+    let stripped_ok = given.as_bytes().ct_eq(stripped.as_bytes());
+    (full_ok | stripped_ok).into()
 }
 
 #[cfg(test)]
@@ -82,6 +77,10 @@ mod tests {
     const DATA: &str = r#"{"cinemaLinkId":"888","hallId":"1"}"#;
     const SECRET: &str = "12345";
     const EXPECTED: &str = "1dac7e94adf6fe5a28621c0ddba27ea5";
+
+    fn secret(s: &str) -> SecretString {
+        SecretString::from(s.to_string())
+    }
 
     /// The §2.2 worked example, in the order the document lists it.
     fn example() -> Vec<(&'static str, &'static str)> {
@@ -97,7 +96,7 @@ mod tests {
     #[test]
     fn worked_example_vector() {
         assert_eq!(sign(&example(), SECRET), EXPECTED);
-        assert!(verify(&example(), SECRET, EXPECTED));
+        assert!(verify(&example(), &secret(SECRET), EXPECTED));
     }
 
     #[test]
@@ -112,7 +111,7 @@ mod tests {
         let mut params = example();
         params.push(("sign", EXPECTED));
         assert_eq!(sign(&params, SECRET), EXPECTED);
-        assert!(verify(&params, SECRET, EXPECTED));
+        assert!(verify(&params, &secret(SECRET), EXPECTED));
         params.push(("sign", "something else"));
         assert_eq!(sign(&params, SECRET), EXPECTED);
     }
@@ -121,42 +120,54 @@ mod tests {
     fn tampered_data_fails() {
         let mut params = example();
         params[4].1 = r#"{"cinemaLinkId":"888","hallId":"2"}"#;
-        assert!(!verify(&params, SECRET, EXPECTED));
+        assert!(!verify(&params, &secret(SECRET), EXPECTED));
         // Whitespace inside the JSON matters: data is never re-serialised.
         params[4].1 = r#"{"cinemaLinkId": "888","hallId":"1"}"#;
-        assert!(!verify(&params, SECRET, EXPECTED));
+        assert!(!verify(&params, &secret(SECRET), EXPECTED));
         // An extra parameter (e.g. appVersion) is signed too.
         let mut params = example();
         params.push(("appVersion", "2.9.102"));
-        assert!(!verify(&params, SECRET, EXPECTED));
+        assert!(!verify(&params, &secret(SECRET), EXPECTED));
     }
 
     #[test]
     fn wrong_secret_fails() {
-        assert!(!verify(&example(), "12346", EXPECTED));
-        assert!(!verify(&example(), "", EXPECTED));
+        assert!(!verify(&example(), &secret("12346"), EXPECTED));
+        assert!(!verify(&example(), &secret(""), EXPECTED));
     }
 
     #[test]
     fn upper_case_accepted() {
-        assert!(verify(&example(), SECRET, &EXPECTED.to_uppercase()));
         assert!(verify(
             &example(),
-            SECRET,
+            &secret(SECRET),
+            &EXPECTED.to_uppercase()
+        ));
+        assert!(verify(
+            &example(),
+            &secret(SECRET),
             "1DAC7e94adf6fe5a28621c0ddba27EA5"
         ));
     }
 
     #[test]
     fn malformed_given_rejected() {
-        assert!(!verify(&example(), SECRET, ""));
-        assert!(!verify(&example(), SECRET, &EXPECTED[..31]));
-        assert!(!verify(&example(), SECRET, &EXPECTED[1..]));
-        assert!(!verify(&example(), SECRET, &format!("{EXPECTED}0")));
-        assert!(!verify(&example(), SECRET, &format!("0{EXPECTED}")));
+        assert!(!verify(&example(), &secret(SECRET), ""));
+        assert!(!verify(&example(), &secret(SECRET), &EXPECTED[..31]));
+        assert!(!verify(&example(), &secret(SECRET), &EXPECTED[1..]));
         assert!(!verify(
             &example(),
-            SECRET,
+            &secret(SECRET),
+            &format!("{EXPECTED}0")
+        ));
+        assert!(!verify(
+            &example(),
+            &secret(SECRET),
+            &format!("0{EXPECTED}")
+        ));
+        assert!(!verify(
+            &example(),
+            &secret(SECRET),
             "１dac7e94adf6fe5a28621c0ddba27ea5"
         ));
     }
@@ -181,11 +192,11 @@ mod tests {
 
         let stripped = full.trim_start_matches('0');
         assert!(stripped.len() < 32);
-        assert!(verify(&params, SECRET, &full));
-        assert!(verify(&params, SECRET, stripped));
-        assert!(verify(&params, SECRET, &stripped.to_uppercase()));
+        assert!(verify(&params, &secret(SECRET), &full));
+        assert!(verify(&params, &secret(SECRET), stripped));
+        assert!(verify(&params, &secret(SECRET), &stripped.to_uppercase()));
         // Stripping must be complete-or-none; a wrong secret still fails.
-        assert!(!verify(&params, "54321", stripped));
+        assert!(!verify(&params, &secret("54321"), stripped));
     }
 
     #[test]
