@@ -392,7 +392,7 @@ async fn get_products_follows_agent_rights_validity_and_line() {
     };
     let expected = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><root><retcode>0</retcode><retmsg></retmsg><sign>{}</sign>{full}{}{}</root>",
-        boxoffice_ybx::crypto::response_sign("0", "", &a.key),
+        common::ybx::oracle::response_sign("0", "", &a.key),
         plain("JQ02-FREE", "自由票", "20.00", ""),
         plain("JQ02-QUOTA", "限量票", "30.00", "20261123"),
     );
@@ -784,7 +784,7 @@ async fn provider_config_exact_wire_output() {
         r.text,
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><root><retcode>0</retcode><retmsg></retmsg><sign>{}</sign><Item><providerid>JQ01</providerid><providername>示例景区</providername><type>1</type><sublevelmode>1</sublevelmode><feemode>1</feemode>{DEMO_FEES}<activateable>1</activateable><tickettype>3</tickettype><canpaywithcash>0</canpaywithcash><canpaywithyfk>1</canpaywithyfk><canpaywithfk>0</canpaywithfk><canpaywithepay>1</canpaywithepay><maxlimit>20</maxlimit><payandactive>1</payandactive><activerefund>0</activerefund></Item></root>",
-            boxoffice_ybx::crypto::response_sign("0", "", KEY2)
+            common::ybx::oracle::response_sign("0", "", KEY2)
         )
     );
     assert!(r.signed_by(KEY2));

@@ -703,7 +703,7 @@ pub(crate) async fn check_pay_password(cx: &Ctx) -> Result<(), Answer> {
         return Err(Answer::err(-2098, codes::PAY_PASSWORD_WRONG));
     }
     let given = cx.decrypt("smscode")?.unwrap_or_default();
-    let ok = given.trim().eq_ignore_ascii_case(expected);
+    let ok = crate::crypto::secret_eq_ignore_ascii_case(given.trim(), expected);
     let mut patch = serde_json::Map::new();
     if ok {
         if cx.agent.pay_failures == 0 {

@@ -461,13 +461,13 @@ async fn send(url: &str) -> Outcome {
     }
 }
 
-/// The `<retcode>` of an agent's answer (BOM, whitespace and tag case tolerated).
+/// The `<retcode>` of an agent's answer, read with an XML parser (BOM, whitespace, CDATA,
+/// attributes, references and tag case tolerated).
 pub fn answer_code(body: &str) -> Option<i64> {
-    let text = body.trim_start_matches('\u{feff}');
-    let lower = text.to_ascii_lowercase();
-    let start = lower.find("<retcode>")? + "<retcode>".len();
-    let end = start + lower[start..].find("</retcode>")?;
-    text[start..end].trim().parse().ok()
+    crate::xml::element_text(body, "retcode")?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn short(s: &str) -> String {
@@ -513,6 +513,11 @@ mod tests {
             Some(0)
         );
         assert_eq!(answer_code("<ROOT><RETCODE>-1</RETCODE></ROOT>"), Some(-1));
+        assert_eq!(
+            answer_code("<root><RetCode a=\"1\"><![CDATA[ 0 ]]></RetCode></root>"),
+            Some(0)
+        );
+        assert_eq!(answer_code("<root><retcode/></root>"), None);
         assert_eq!(answer_code("<root><retcode>x</retcode></root>"), None);
         assert_eq!(answer_code("OK"), None);
     }

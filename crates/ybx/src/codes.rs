@@ -31,6 +31,13 @@ pub const OTHER_ERROR: &str = "其他错误。";
 pub const THEATER_MODE: &str = "系统工作模式为 THEATER_MODE，不支持此项操作...";
 /// Ours: `-1` for an encrypted field that does not decrypt.
 pub const UNDECRYPTABLE: &str = "参数解密失败";
+/// Ours: `-1` for a parameter holding a character XML 1.0 cannot carry, on pages whose tables
+/// list no parameter error (the documented `调用失败，失败原因：ex；` form).
+pub const BAD_CHARACTER: &str = "调用失败，失败原因：参数中含有不允许的字符；";
+/// `-1`: the same on GetProductsInventory (its documented `创建访问参数失败。错误:ex。` form).
+pub const BAD_CHARACTER_ACCESS: &str = "创建访问参数失败。错误:参数中含有不允许的字符。";
+/// `-1`: the same on ActivateTicket (its documented `验证参数失败：……。` form).
+pub const BAD_CHARACTER_ACTIVATE: &str = "验证参数失败：参数中含有不允许的字符。";
 /// `-1`: QueryPruductStatus.
 pub const SUSPENDED: &str = "调用失败，失败原因：此接口已暂停使用。";
 

@@ -5,6 +5,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use des::cipher::{block_padding::Pkcs7, BlockDecryptMut, BlockEncryptMut, KeyInit};
 use md5::{Digest, Md5};
+use subtle::ConstantTimeEq;
 
 type Enc = ecb::Encryptor<des::TdesEde3>;
 type Dec = ecb::Decryptor<des::TdesEde3>;
@@ -124,9 +125,21 @@ pub fn sign(params: &[(&str, &str)], key: &str) -> String {
     md5_upper(&s)
 }
 
-/// Whether a request's `sign` is right (compared case-insensitively).
+/// Whether a request's `sign` is right (compared case-insensitively, in constant time).
 pub fn verify(params: &[(&str, &str)], key: &str, given: &str) -> bool {
-    sign(params, key).eq_ignore_ascii_case(given.trim())
+    secret_eq_ignore_ascii_case(&sign(params, key), given.trim())
+}
+
+/// Whether two secrets (signatures, password digests, verification codes) are equal, compared
+/// in time that does not depend on where they differ (only on their lengths, which are not
+/// secret: every digest has 32 characters).
+pub fn secret_eq(a: &str, b: &str) -> bool {
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// [`secret_eq`] ignoring ASCII case (hex digests are accepted in either case).
+pub fn secret_eq_ignore_ascii_case(a: &str, b: &str) -> bool {
+    secret_eq(&a.to_ascii_uppercase(), &b.to_ascii_uppercase())
 }
 
 /// The `<sign>` of an answer: MD5 of `retcode=…&retmsg=…&key=KEY`, upper-case hex.
@@ -254,5 +267,16 @@ mod tests {
         ));
         assert!(!verify(&[("user", "u"), ("order_id", "2")], KEY, &b));
         assert_eq!(response_sign("0", "成功", KEY).len(), 32);
+    }
+
+    #[test]
+    fn secrets_compare_exactly_or_ignoring_ascii_case() {
+        assert!(secret_eq("123456", "123456"));
+        assert!(!secret_eq("123456", "123457"));
+        assert!(!secret_eq("123456", "1234567"));
+        assert!(!secret_eq("123456", ""));
+        assert!(secret_eq_ignore_ascii_case("E10ADC39", "e10adc39"));
+        assert!(!secret_eq_ignore_ascii_case("E10ADC39", "e10adc3a"));
+        assert!(!secret_eq("abc", "ABC"));
     }
 }

@@ -355,7 +355,7 @@ async fn check_code(cx: &Ctx, account: Account, order: &VisitOrder) -> Result<Co
     let Some(current) = current.filter(|c| !c.used) else {
         return Err(Answer::err(-2092, CODE_WRONG));
     };
-    if current.code != given {
+    if !crate::crypto::secret_eq(&current.code, given) {
         store
             .code_wrong_try(cx.agent.id(), purpose(account), &order.number, MAX_WRONG)
             .await
@@ -708,7 +708,7 @@ pub async fn change_pay_pwd(cx: &Ctx) -> Answer {
     else {
         return Answer::err(-2433, PWD_CODE_EXPIRED);
     };
-    if current.code != p.text("yzm") {
+    if !crate::crypto::secret_eq(&current.code, p.text("yzm")) {
         if let Err(e) = store
             .code_wrong_try(cx.agent.id(), PAYPWD, PAYPWD, MAX_WRONG)
             .await

@@ -94,6 +94,12 @@ impl Params {
     pub fn has(&self, name: &str) -> bool {
         !self.text(name).is_empty()
     }
+    /// Whether any parameter's name or value holds a character XML 1.0 cannot carry.
+    pub fn has_forbidden(&self) -> bool {
+        self.list
+            .iter()
+            .any(|(k, v)| crate::xml::has_forbidden(k) || crate::xml::has_forbidden(v))
+    }
     fn pairs(&self, repair_plus: bool) -> Vec<(String, String)> {
         self.list
             .iter()
@@ -155,8 +161,40 @@ pub const AUTH_ORDER: AuthCodes = AuthCodes {
     disabled: (-1, codes::NO_ACCOUNT),
 };
 
+/// How a page answers a parameter it cannot take (here: a character XML 1.0 cannot carry, in
+/// any parameter, plain or after decryption). Each page answers with its own documented code:
+/// `-1901` as its [A] table spells it, `-1501` on OrderProducts, and on the pages whose tables
+/// list only `-1` texts, their documented parameter text where they have one (ours otherwise,
+/// listed in `docs/protocols/youbaoxing.md`).
+pub fn param_error(page: &str) -> Answer {
+    let (code, msg) = match page.trim_end_matches(".aspx") {
+        "OrderProducts" => (-1501, codes::PARAM_ERROR),
+        "GetProviderConfig" | "GetAgentParameters" | "GetTimeSegment" | "SetAgentParameters" => {
+            (-1901, codes::PARAM_ERROR)
+        }
+        "CancelOrder"
+        | "QueryOrder"
+        | "QueryOrdersList"
+        | "QueryOrderPageListCount"
+        | "OrderAndPayWithYDJ"
+        | "OrderAndPayWithFK"
+        | "UseAccountToPay"
+        | "UseAccountToPayByPwd"
+        | "UseAccountToPayByFK"
+        | "UseAccountToPayByFKWithPwd"
+        | "UseFKAccountToPayByPwd"
+        | "ChangePayPwd" => (-1901, codes::PARAM_ERROR_DOT),
+        "GetProductsInventory" => (-1, codes::BAD_CHARACTER_ACCESS),
+        "ActivateTicket" => (-1, codes::BAD_CHARACTER_ACTIVATE),
+        _ => (-1, codes::BAD_CHARACTER),
+    };
+    Answer::err(code, msg)
+}
+
 /// An authenticated request.
 pub struct Ctx {
+    /// The page (wire name, as in [`PAGES`]).
+    pub page: &'static str,
     /// The front end.
     pub ybx: Arc<Ybx>,
     /// The caller.
@@ -171,15 +209,23 @@ pub struct Ctx {
 
 impl Ctx {
     /// Decrypts an encrypted field; `Ok(None)` when absent or empty, `Err` with the answer when
-    /// it does not decrypt.
+    /// it does not decrypt, or with the page's [`param_error`] when the plaintext holds a
+    /// character XML 1.0 cannot carry.
     pub fn decrypt(&self, name: &str) -> Result<Option<String>, Answer> {
         let v = self.params.text(name);
         if v.is_empty() {
             return Ok(None);
         }
-        crate::crypto::triple_des_decrypt(v, self.agent.field_key())
-            .map(Some)
-            .map_err(|_| Answer::err(-1, codes::UNDECRYPTABLE))
+        let plain = crate::crypto::triple_des_decrypt(v, self.agent.field_key())
+            .map_err(|_| Answer::err(-1, codes::UNDECRYPTABLE))?;
+        if crate::xml::has_forbidden(&plain) {
+            return Err(self.param_error());
+        }
+        Ok(Some(plain))
+    }
+    /// This page's answer to a parameter it cannot take ([`param_error`]).
+    pub fn param_error(&self) -> Answer {
+        param_error(self.page)
     }
     /// The venue-local date-time now.
     pub fn local_now(&self) -> chrono::NaiveDateTime {
@@ -267,7 +313,7 @@ fn auth_codes(page: &str) -> AuthCodes {
 /// Authenticates and runs a page; returns the answer and the key that signs it.
 async fn handle(
     ybx: Arc<Ybx>,
-    page: &str,
+    page: &'static str,
     auth: AuthCodes,
     params: Params,
 ) -> (Answer, Option<String>) {
@@ -294,7 +340,8 @@ async fn handle(
     }
     let password_ok =
         crate::crypto::triple_des_decrypt(password, agent.field_key()).is_ok_and(|p| {
-            !agent.login_md5.is_empty() && p.trim().eq_ignore_ascii_case(&agent.login_md5)
+            !agent.login_md5.is_empty()
+                && crate::crypto::secret_eq_ignore_ascii_case(p.trim(), &agent.login_md5)
         });
     if !password_ok {
         return (Answer::err(-1, codes::BAD_CREDENTIALS), key);
@@ -319,7 +366,12 @@ async fn handle(
     if venue.kind == VenueKind::Theatre {
         return (Answer::err(-1, codes::THEATER_MODE), key);
     }
+    // Page-specific validation starts (catalogue §2.8 step 8) with what no page can echo.
+    if params.has_forbidden() {
+        return (param_error(page), key);
+    }
     let cx = Ctx {
+        page,
         now_ms: ybx.svc.now_ms(),
         ybx,
         agent,

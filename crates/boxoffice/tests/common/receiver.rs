@@ -2,11 +2,12 @@
 //! callback (page and parameters), checks its COMMON block and sign with the agent's key, and
 //! can fail the first N calls of an order (HTTP 500 or `retcode` -1) or hold calls for a while.
 
+use super::ybx::oracle::{md5_upper, request_sign_ok};
 use super::ybx::{KEY, KEY2};
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use boxoffice_ybx::crypto::{md5_upper, triple_des_decrypt, verify};
+use boxoffice_ybx::crypto::triple_des_decrypt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -89,6 +90,8 @@ struct Inner {
     failing: HashMap<String, (usize, Failure)>,
     /// Delay before answering.
     delay: Duration,
+    /// The body of answers not failed on purpose (`None`: [`OK_ANSWER`]).
+    ok_answer: Option<String>,
 }
 
 /// The receiver; dropped with the test (its task is aborted).
@@ -132,11 +135,7 @@ fn check(params: &[(String, String)]) -> bool {
     let password = triple_des_decrypt(get("password"), key)
         .map(|p| p == md5_upper("demo-pass"))
         .unwrap_or(false);
-    let refs: Vec<(&str, &str)> = params
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    common && password && verify(&refs, key, get("sign"))
+    common && password && request_sign_ok(params, key, get("sign"))
 }
 
 async fn handle(
@@ -151,7 +150,7 @@ async fn handle(
             .map(|u| u.query_pairs().into_owned().collect())
             .unwrap_or_default();
     let sign_ok = check(&params);
-    let (answered, delay) = {
+    let (answered, delay, ok_answer) = {
         let mut g = inner.lock().expect("receiver state");
         let order = params
             .iter()
@@ -180,13 +179,14 @@ async fn handle(
             sign_ok,
             answered,
         });
-        (answered, g.delay)
+        let ok_answer = g.ok_answer.clone().unwrap_or_else(|| OK_ANSWER.to_string());
+        (answered, g.delay, ok_answer)
     };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
     match answered {
-        Answered::Ok => OK_ANSWER.into_response(),
+        Answered::Ok => ok_answer.into_response(),
         Answered::Failed(Failure::Retcode) => FAIL_ANSWER.into_response(),
         Answered::Failed(Failure::Http500) => {
             (StatusCode::INTERNAL_SERVER_ERROR, "").into_response()
@@ -227,6 +227,12 @@ impl CallbackReceiver {
             .expect("receiver state")
             .failing
             .remove(id);
+    }
+
+    /// Answers every call not failed on purpose with `body` (HTTP 200) instead of [`OK_ANSWER`]
+    /// (it is still recorded as [`Answered::Ok`]: what the server makes of it is the test's).
+    pub fn set_ok_answer(&self, body: &str) {
+        self.inner.lock().expect("receiver state").ok_answer = Some(body.to_string());
     }
 
     /// Holds every answer for `d` (zero: answer at once).

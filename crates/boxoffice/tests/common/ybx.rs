@@ -1,7 +1,58 @@
 //! A 游宝星 client for tests: builds COMMON parameters (user, TripleDes password, Tenpay-style
 //! sign), sends GET or POST requests and reads the XML answer.
 
-use boxoffice_ybx::crypto::{md5_upper, sign, triple_des};
+use boxoffice_ybx::crypto::triple_des;
+
+/// The signature recipe of the catalogue (§2.6, "REC"; the original document names the fields
+/// but not the recipe), written here from its text alone so that tests never take an expected
+/// signature from the production code they test. Checked against the catalogue's worked example
+/// in `ybx_xml.rs`.
+pub mod oracle {
+    use md5::{Digest, Md5};
+
+    /// `UPPER(HEX(MD5(UTF8(text))))`.
+    pub fn md5_upper(text: &str) -> String {
+        Md5::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect()
+    }
+
+    /// The request (and callback) signature: every parameter except `sign`, names lower-cased
+    /// (the first occurrence of a name wins), empty values dropped, sorted by name byte-wise,
+    /// `name=value&…&key=KEY`, MD5 upper-case hex.
+    pub fn request_sign<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)], key: &str) -> String {
+        let mut first: std::collections::BTreeMap<String, &str> = Default::default();
+        for (k, v) in params {
+            first
+                .entry(k.as_ref().to_ascii_lowercase())
+                .or_insert(v.as_ref());
+        }
+        let mut s = String::new();
+        for (k, v) in first {
+            if k != "sign" && !v.is_empty() {
+                s += &format!("{k}={v}&");
+            }
+        }
+        md5_upper(&format!("{s}key={key}"))
+    }
+
+    /// Whether `given` is the request signature of `params` (case-insensitive hex).
+    pub fn request_sign_ok<K: AsRef<str>, V: AsRef<str>>(
+        params: &[(K, V)],
+        key: &str,
+        given: &str,
+    ) -> bool {
+        request_sign(params, key) == given.to_ascii_uppercase()
+    }
+
+    /// An answer's `<sign>`: MD5 of `retcode=…&retmsg=…&key=KEY`, upper-case hex.
+    pub fn response_sign(retcode: &str, retmsg: &str, key: &str) -> String {
+        md5_upper(&format!("retcode={retcode}&retmsg={retmsg}&key={key}"))
+    }
+}
+
+use oracle::md5_upper;
 
 /// The demo agent's data key.
 pub const KEY: &str = "6F9619FF-8B86-D011-B42D-00C04FC964FF";
@@ -66,8 +117,7 @@ impl Agent {
             triple_des(&md5_upper(&self.password), &self.key),
         ));
         all.push(("sign_type".into(), "MD5".into()));
-        let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let s = sign(&refs, &self.key);
+        let s = oracle::request_sign(&all, &self.key);
         all.push(("sign".into(), s));
         all
     }
@@ -125,7 +175,7 @@ impl XmlReply {
     }
     /// Whether `<sign>` is the response signature under `key`.
     pub fn signed_by(&self, key: &str) -> bool {
-        let s = boxoffice_ybx::crypto::response_sign(&self.code().to_string(), &self.msg(), key);
+        let s = oracle::response_sign(&self.code().to_string(), &self.msg(), key);
         self.tag("sign").as_deref() == Some(s.as_str())
     }
 }
