@@ -710,7 +710,7 @@ async fn odata_service_document_lists_the_entity_sets() {
     assert_eq!(
         r.text,
         format!(
-            r#"{{"odata.metadata":"{}","value":[{{"name":"Cinemas","url":"Cinemas"}},{{"name":"ScheduledFilms","url":"ScheduledFilms"}},{{"name":"Sessions","url":"Sessions"}},{{"name":"Attributes","url":"Attributes"}}]}}"#,
+            r#"{{"odata.metadata":"{}","value":[{{"name":"Cinemas","url":"Cinemas"}},{{"name":"ScheduledFilms","url":"ScheduledFilms"}},{{"name":"Sessions","url":"Sessions"}},{{"name":"Settings","url":"Settings"}},{{"name":"Films","url":"Films"}},{{"name":"SiteGroups","url":"SiteGroups"}},{{"name":"CinemaEvents","url":"CinemaEvents"}},{{"name":"Attributes","url":"Attributes"}},{{"name":"ScreenAttributes","url":"ScreenAttributes"}}]}}"#,
             metadata_url(&server, "")
         )
     );
