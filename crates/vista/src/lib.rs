@@ -136,7 +136,11 @@ impl Vista {
 fn partner_by_token(catalog: &Catalog, token: &str) -> Option<(Arc<Partner>, Credential)> {
     let mut found = None;
     for partner in &catalog.partners {
-        for cred in partner.credentials.iter().filter(|c| c.protocol == PROTOCOL) {
+        for cred in partner
+            .credentials
+            .iter()
+            .filter(|c| c.protocol == PROTOCOL)
+        {
             let equal: bool = cred.key.as_bytes().ct_eq(token.as_bytes()).into();
             if equal && found.is_none() {
                 found = Some((partner.clone(), cred.clone()));
