@@ -873,7 +873,21 @@ async fn rest(c: &Client, method: &str, path: &str, body: &Option<Value>) -> Rep
 async fn a_client_without_connectapitoken_is_refused_on_odata_and_rest_alike() {
     let server = server().await;
     let with_token = Client::new(&server);
-    for token in [None, Some("WRONG-TOKEN")] {
+    // No header, a wrong token, and near misses of the demo token (compared in constant time,
+    // never by prefix).
+    let near = [
+        TOKEN[..TOKEN.len() - 1].to_string(),
+        format!("{TOKEN}X"),
+        TOKEN.to_lowercase(),
+    ];
+    let tokens = [
+        None,
+        Some("WRONG-TOKEN"),
+        Some(near[0].as_str()),
+        Some(near[1].as_str()),
+        Some(near[2].as_str()),
+    ];
+    for token in tokens {
         let c = with_token.with_token(token);
         for resource in ODATA_RESOURCES {
             let path = format!("{ODATA_ROOT}{resource}");
