@@ -277,7 +277,44 @@ pub fn canonical_path(path: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::canonical_path;
+    use super::{canonical_path, partner_by_token, PROTOCOL};
+    use boxoffice_core::catalog::{Catalog, Credential, Partner};
+
+    fn partner(code: &str, protocol: &str, key: &str) -> Partner {
+        Partner {
+            id: 0,
+            code: code.into(),
+            name: code.into(),
+            channel: "RSP".into(),
+            venues: vec![],
+            credentials: vec![Credential {
+                protocol: protocol.into(),
+                key: key.into(),
+                secret: None,
+                options: Default::default(),
+            }],
+            accounts: Default::default(),
+        }
+    }
+
+    #[test]
+    fn tokens_match_exactly_and_only_vista_credentials() {
+        let catalog = Catalog::new(
+            vec![],
+            vec![],
+            vec![
+                partner("a", PROTOCOL, "TOKEN-A"),
+                partner("b", PROTOCOL, "TOKEN-B"),
+                partner("y", "yueke", "TOKEN-Y"),
+            ],
+        );
+        let code = |t: &str| partner_by_token(&catalog, t).map(|(p, _)| p.code.clone());
+        assert_eq!(code("TOKEN-A").as_deref(), Some("a"));
+        assert_eq!(code("TOKEN-B").as_deref(), Some("b"));
+        for miss in ["TOKEN-", "TOKEN-AB", "token-a", "TOKEN-Y", ""] {
+            assert_eq!(code(miss), None, "{miss:?}");
+        }
+    }
 
     #[test]
     fn paths_are_canonicalised() {
