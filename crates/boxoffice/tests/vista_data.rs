@@ -10,7 +10,6 @@
 mod common;
 use common::*;
 use serde_json::json;
-use std::collections::BTreeMap;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -159,170 +158,49 @@ fn tickets_body(tickets: &[String]) -> String {
     format!(r#"{{"ResponseCode":0,"Tickets":[{}]}}"#, tickets.join(","))
 }
 
-/// A seat-plan area as laid out in the demo catalogue: rows are `NAME | cells`, a cell is `.`
-/// (aisle, not returned) or a seat name with optional flags `w` wheelchair (Status 3),
-/// `h` house (Status 2), `L`/`R` sofa left/right (SeatStyle 1/3, grouped with its neighbour).
-struct AreaSpec {
-    number: i64,
-    category: &'static str,
-    description: &'static str,
-    columns: i64,
-    top: i64,
-    rows: &'static [&'static str],
+// Seat plans are pinned as insta snapshots of the real wire output (`snapshots/vista_data__*.snap`),
+// checked by reading them against D001 §3.4's example and the demo catalogue's layouts; the
+// assertions next to them restate the document's facts by hand (member names and order, seat
+// statuses 0 free, 1 sold, 2 house, 3 special, 4 reserved to the caller).
+
+/// The pristine plan of session 29617 (screen 1: 7 rows × 12 columns, 77 seats, all free).
+fn assert_pristine_29617(text: &str) {
+    insta::assert_snapshot!("seat_plan_29617", text);
 }
 
-/// Screen 1 (sessions 29617, 33392, 29618): 7 rows × 12 columns, 77 seats.
-const SCREEN_1: &[AreaSpec] = &[AreaSpec {
-    number: 1,
-    category: "0000000001",
-    description: "一号厅",
-    columns: 12,
-    top: 0,
-    rows: &[
-        "7 | .  10 9  8  7  6  5  4  3  2  1  .",
-        "6 | .  11 10 9  8  7  6  5  4  3  2  1",
-        "5 | .  10 9  8  7  6  5  4  3  2  1  .",
-        "4 | .  10 9  8  7  6  5  4  3  2  1  .",
-        "3 | 12 11 10 9  8  7  6  5  4  3  2  1",
-        "2 | 12 11 10 9  8  7  6  5  4  3  2  1",
-        "1 | 12 11 10 9  8  7  6  5  4  3  2  1",
-    ],
-}];
-
-/// Screen 7 (sessions 34668, 34669): a standard area and a VIP area with sofas.
-const SCREEN_7: &[AreaSpec] = &[
-    AreaSpec {
-        number: 1,
-        category: "0000000001",
-        description: "七号厅",
-        columns: 10,
-        top: 0,
-        rows: &[
-            "8 | 10 9 8 7 6 5 4 3 2 1",
-            "7 | 10 9 8 7 6 5 4 3 2 1",
-            "6 | 10 9 8 7 6 5 4 3 2 1",
-            "5 | 10 9 8 7 6 5 4 3 2 1",
-            "4 | 10 9 8 7 6 5 4 3 2 1",
-            "3 | 10 9 8 7 6 5 4 3 2 1",
-        ],
-    },
-    AreaSpec {
-        number: 2,
-        category: "0000000003",
-        description: "七号厅 VIP",
-        columns: 10,
-        top: 6,
-        rows: &[
-            "2 | .  9@L 8@R 7  6  5  4  3@L 2@R .",
-            "1 | 10 9   8   7@w 6 5  4@h 3  2   1",
-        ],
-    },
-];
-
-fn pos(area: i64, row: i64, col: i64) -> String {
-    format!(r#"{{"AreaNumber":{area},"ColumnIndex":{col},"RowIndex":{row}}}"#)
-}
-
-/// Status overrides by (area, row, column): (Status, OriginalStatus).
-type Overlay = BTreeMap<(i64, i64, i64), (i64, i64)>;
-
-fn area_text(a: &AreaSpec, overlay: &Overlay) -> String {
-    let mut rows = Vec::new();
-    let mut sofa = false;
-    for (ri, line) in a.rows.iter().enumerate() {
-        let ri = ri as i64;
-        let (name, cells) = line.split_once('|').unwrap();
-        let mut seats = Vec::new();
-        for (ci, cell) in cells.split_whitespace().enumerate() {
-            let ci = ci as i64;
-            if cell == "." {
-                continue;
-            }
-            let (id, flag) = cell.split_once('@').unwrap_or((cell, ""));
-            let fixed = match flag {
-                "w" => 3,
-                "h" => 2,
-                _ => 0,
-            };
-            let (style, group) = match flag {
-                "L" => (
-                    1,
-                    format!("[{},{}]", pos(a.number, ri, ci), pos(a.number, ri, ci + 1)),
-                ),
-                "R" => (
-                    3,
-                    format!("[{},{}]", pos(a.number, ri, ci - 1), pos(a.number, ri, ci)),
-                ),
-                _ => (0, "null".to_string()),
-            };
-            sofa |= style != 0;
-            let (status, original) = overlay
-                .get(&(a.number, ri, ci))
-                .copied()
-                .unwrap_or((fixed, fixed));
-            seats.push(format!(
-                r#"{{"Id":"{id}","OriginalStatus":{original},"Position":{},"Priority":0,"SeatStyle":{style},"SeatsInGroup":{group},"Status":{status}}}"#,
-                pos(a.number, ri, ci)
-            ));
-        }
-        rows.push(format!(
-            r#"{{"PhysicalName":"{}","Seats":[{}]}}"#,
-            name.trim(),
-            seats.join(",")
-        ));
+/// The 29617 plan with seats (area 1, row 0, columns 1 and 2) held by an order: as others see
+/// it (`own` false: Status 1, OriginalStatus 1) or as its holder sees it (`own` true: Status 4,
+/// OriginalStatus 0, listed in `AreaCategories[0].SelectedSeats`).
+fn assert_held_29617(text: &str, own: bool) {
+    if own {
+        insta::assert_snapshot!("seat_plan_29617_held_seen_by_holder", text);
+    } else {
+        insta::assert_snapshot!("seat_plan_29617_held_seen_by_others", text);
     }
-    let n = a.rows.len() as i64;
-    format!(
-        r#"{{"AreaCategoryCode":"{}","ColumnCount":{},"Description":"{}","DescriptionAlt":"","HasSofaSeatingEnabled":{sofa},"Height":{n},"IsAllocatedSeating":true,"Left":0,"Number":{},"NumberOfSeats":{},"RowCount":{n},"Rows":[{}],"Top":{},"Width":{}}}"#,
-        a.category,
-        a.columns,
-        a.description,
-        a.number,
-        n * a.columns,
-        rows.join(","),
-        a.top,
-        a.columns
-    )
-}
-
-/// The complete GetSessionSeatPlan body for a screen: `overlay` changes seat statuses, and
-/// `selected` (area category, positions) fills AreaCategories[].SelectedSeats.
-fn plan_text(areas: &[AreaSpec], overlay: &Overlay, selected: &[(i64, i64, i64)]) -> String {
-    let mut categories: Vec<&str> = Vec::new();
-    for a in areas {
-        if !categories.contains(&a.category) {
-            categories.push(a.category);
-        }
+    let plan: serde_json::Value = serde_json::from_str(text).expect("seat plan JSON");
+    assert_eq!(plan["ResponseCode"], 0, "{text}");
+    let statuses = seat_statuses(&plan);
+    assert_eq!(statuses.len(), 77);
+    let held = if own { 4 } else { 1 };
+    for (position, status) in &statuses {
+        let expected = if [(1, 0, 1), (1, 0, 2)].contains(position) {
+            held
+        } else {
+            0
+        };
+        assert_eq!(*status, expected, "seat {position:?}");
     }
-    let cats: Vec<String> = categories
-        .iter()
-        .map(|c| {
-            let sel: Vec<String> = selected
-                .iter()
-                .filter(|(area, _, _)| areas.iter().any(|a| a.number == *area && a.category == *c))
-                .map(|&(area, r, col)| pos(area, r, col))
-                .collect();
-            format!(
-                r#"{{"AreaCategoryCode":"{c}","IsInSeatDeliveryEnabled":false,"SeatsAllocatedCount":{},"SeatsNotAllocatedCount":0,"SeatsToAllocate":0,"SelectedSeats":[{}]}}"#,
-                sel.len(),
-                sel.join(",")
-            )
-        })
-        .collect();
-    let width = areas.iter().map(|a| a.columns).max().unwrap_or(0);
-    format!(
-        r#"{{"ErrorDescription":null,"ResponseCode":0,"SeatLayoutData":{{"AreaCategories":[{}],"Areas":[{}],"BoundaryLeft":0,"BoundaryRight":{width},"BoundaryTop":0,"ScreenStart":0,"ScreenWidth":{width}}}}}"#,
-        cats.join(","),
-        areas
-            .iter()
-            .map(|a| area_text(a, overlay))
-            .collect::<Vec<_>>()
-            .join(",")
-    )
-}
-
-fn pristine(areas: &[AreaSpec]) -> String {
-    plan_text(areas, &Overlay::new(), &[])
+    let selected = &plan["SeatLayoutData"]["AreaCategories"][0];
+    let want = if own {
+        serde_json::json!([
+            {"AreaNumber": 1, "ColumnIndex": 1, "RowIndex": 0},
+            {"AreaNumber": 1, "ColumnIndex": 2, "RowIndex": 0}
+        ])
+    } else {
+        serde_json::json!([])
+    };
+    assert_eq!(selected["SelectedSeats"], want, "{text}");
+    assert_eq!(selected["SeatsAllocatedCount"], if own { 2 } else { 0 });
 }
 
 fn cancel_body(key: &str) -> serde_json::Value {
@@ -710,7 +588,7 @@ async fn odata_service_document_lists_the_entity_sets() {
     assert_eq!(
         r.text,
         format!(
-            r#"{{"odata.metadata":"{}","value":[{{"name":"Cinemas","url":"Cinemas"}},{{"name":"ScheduledFilms","url":"ScheduledFilms"}},{{"name":"Sessions","url":"Sessions"}},{{"name":"Attributes","url":"Attributes"}}]}}"#,
+            r#"{{"odata.metadata":"{}","value":[{{"name":"Cinemas","url":"Cinemas"}},{{"name":"ScheduledFilms","url":"ScheduledFilms"}},{{"name":"Sessions","url":"Sessions"}},{{"name":"Settings","url":"Settings"}},{{"name":"Films","url":"Films"}},{{"name":"SiteGroups","url":"SiteGroups"}},{{"name":"CinemaEvents","url":"CinemaEvents"}},{{"name":"Attributes","url":"Attributes"}},{{"name":"ScreenAttributes","url":"ScreenAttributes"}}]}}"#,
             metadata_url(&server, "")
         )
     );
@@ -1021,7 +899,8 @@ async fn restdata_path_is_case_insensitive() {
         .get("/WSVistaWebClient/RestData.svc/Cinemas/0200/Sessions/29617/Seat-Plan")
         .await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.text, pristine(SCREEN_1));
+    assert_eq!(r.text, c.get(&seat_plan("29617")).await.text);
+    assert_pristine_29617(&r.text);
     server.stop().await;
 }
 
@@ -1047,8 +926,71 @@ async fn seat_plan_29617_is_the_full_d001_layout() {
         r.text
     );
     assert!(r.text.ends_with(r#"],"Top":0,"Width":12}],"BoundaryLeft":0,"BoundaryRight":12,"BoundaryTop":0,"ScreenStart":0,"ScreenWidth":12}}"#));
-    assert_eq!(r.text, pristine(SCREEN_1));
+    assert_pristine_29617(&r.text);
     let plan = r.json();
+    // D001's member names, in its order, at every level.
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v.as_object().expect("object").keys().cloned().collect()
+    };
+    let layout = &plan["SeatLayoutData"];
+    assert_eq!(
+        names(layout),
+        [
+            "AreaCategories",
+            "Areas",
+            "BoundaryLeft",
+            "BoundaryRight",
+            "BoundaryTop",
+            "ScreenStart",
+            "ScreenWidth"
+        ]
+    );
+    assert_eq!(
+        names(&layout["AreaCategories"][0]),
+        [
+            "AreaCategoryCode",
+            "IsInSeatDeliveryEnabled",
+            "SeatsAllocatedCount",
+            "SeatsNotAllocatedCount",
+            "SeatsToAllocate",
+            "SelectedSeats"
+        ]
+    );
+    assert_eq!(
+        names(&layout["Areas"][0]),
+        [
+            "AreaCategoryCode",
+            "ColumnCount",
+            "Description",
+            "DescriptionAlt",
+            "HasSofaSeatingEnabled",
+            "Height",
+            "IsAllocatedSeating",
+            "Left",
+            "Number",
+            "NumberOfSeats",
+            "RowCount",
+            "Rows",
+            "Top",
+            "Width"
+        ]
+    );
+    assert_eq!(
+        names(&layout["Areas"][0]["Rows"][0]["Seats"][0]),
+        [
+            "Id",
+            "OriginalStatus",
+            "Position",
+            "Priority",
+            "SeatStyle",
+            "SeatsInGroup",
+            "Status"
+        ]
+    );
+    assert_eq!(
+        names(&layout["Areas"][0]["Rows"][0]["Seats"][0]["Position"]),
+        ["AreaNumber", "ColumnIndex", "RowIndex"]
+    );
     let rows = plan["SeatLayoutData"]["Areas"][0]["Rows"]
         .as_array()
         .unwrap();
@@ -1081,8 +1023,9 @@ async fn seat_plan_34668_has_two_areas_sofas_a_wheelchair_and_a_house_seat() {
     let c = Client::new(&server);
     let r = c.get(&seat_plan("34668")).await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.text, pristine(SCREEN_7));
-    // Spot checks of the VIP area, independent of the generator above.
+    assert_rest_json(&r);
+    insta::assert_snapshot!("seat_plan_34668", &r.text);
+    // Spot checks of the VIP area, written by hand from the demo layout.
     assert!(r.text.contains(r#"{"AreaCategoryCode":"0000000003","ColumnCount":10,"Description":"七号厅 VIP","DescriptionAlt":"","HasSofaSeatingEnabled":true,"Height":2,"#));
     assert!(r.text.contains(r#"{"Id":"9","OriginalStatus":0,"Position":{"AreaNumber":2,"ColumnIndex":1,"RowIndex":0},"Priority":0,"SeatStyle":1,"SeatsInGroup":[{"AreaNumber":2,"ColumnIndex":1,"RowIndex":0},{"AreaNumber":2,"ColumnIndex":2,"RowIndex":0}],"Status":0}"#));
     assert!(r.text.contains(r#"{"Id":"8","OriginalStatus":0,"Position":{"AreaNumber":2,"ColumnIndex":2,"RowIndex":0},"Priority":0,"SeatStyle":3,"SeatsInGroup":[{"AreaNumber":2,"ColumnIndex":1,"RowIndex":0},{"AreaNumber":2,"ColumnIndex":2,"RowIndex":0}],"Status":0}"#));
@@ -1090,6 +1033,12 @@ async fn seat_plan_34668_has_two_areas_sofas_a_wheelchair_and_a_house_seat() {
     assert!(r.text.contains(r#"{"Id":"4","OriginalStatus":2,"Position":{"AreaNumber":2,"ColumnIndex":6,"RowIndex":1},"Priority":0,"SeatStyle":0,"SeatsInGroup":null,"Status":2}"#));
     let statuses = seat_statuses(&r.json());
     assert_eq!(statuses.len(), 60 + 18);
+    let count = |status: i64| statuses.values().filter(|s| **s == status).count();
+    assert_eq!(
+        (count(0), count(2), count(3)),
+        (76, 1, 1),
+        "all free but one house seat (2) and one wheelchair seat (3)"
+    );
     server.stop().await;
 }
 
@@ -1123,24 +1072,11 @@ async fn seat_plan_of_unknown_session_or_cinema_is_code_4() {
     server.stop().await;
 }
 
-/// The 29617 plan with seats (0,1) and (0,2) of area 1 held by an order.
-fn plan_with_hold(own: bool) -> String {
-    let (status, original) = if own { (4, 0) } else { (1, 1) };
-    let overlay: Overlay = [
-        ((1, 0, 1), (status, original)),
-        ((1, 0, 2), (status, original)),
-    ]
-    .into_iter()
-    .collect();
-    let selected: &[(i64, i64, i64)] = if own { &[(1, 0, 1), (1, 0, 2)] } else { &[] };
-    plan_text(SCREEN_1, &overlay, selected)
-}
-
 #[tokio::test]
 async fn held_seats_are_sold_to_others_and_reserved_to_their_holder() {
     let server = TestServer::start().await;
     let c = Client::new(&server);
-    assert_eq!(c.get(&seat_plan("29617")).await.text, pristine(SCREEN_1));
+    assert_pristine_29617(&c.get(&seat_plan("29617")).await.text);
     let r = c
         .post(
             ADD_TICKETS,
@@ -1151,36 +1087,24 @@ async fn held_seats_are_sold_to_others_and_reserved_to_their_holder() {
 
     let r = c.get(&seat_plan("29617")).await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.text, plan_with_hold(false), "anonymous view: Status 1");
+    assert_held_29617(&r.text, false);
     let r = c
         .get(&format!(
             "{}?userSessionId=SOMEONE-ELSE",
             seat_plan("29617")
         ))
         .await;
-    assert_eq!(
-        r.text,
-        plan_with_hold(false),
-        "another order's view: Status 1"
-    );
+    assert_held_29617(&r.text, false); // another order's view: Status 1
     let r = c
         .get(&format!("{}?userSessionId=HOLD-1", seat_plan("29617")))
         .await;
-    assert_eq!(
-        r.text,
-        plan_with_hold(true),
-        "holder's view: Status 4, OriginalStatus 0, SelectedSeats"
-    );
+    assert_held_29617(&r.text, true); // holder's view: Status 4, OriginalStatus 0, SelectedSeats
     let r = c
         .get(&format!("{}?usersessionid=HOLD-1", seat_plan("29617")))
         .await;
-    assert_eq!(
-        r.text,
-        plan_with_hold(true),
-        "query-parameter name is case-insensitive"
-    );
-    // The anonymous view is unchanged after the holder's view was rendered.
-    assert_eq!(c.get(&seat_plan("29617")).await.text, plan_with_hold(false));
+    assert_held_29617(&r.text, true); // query-parameter name is case-insensitive
+                                      // The anonymous view is unchanged after the holder's view was rendered.
+    assert_held_29617(&c.get(&seat_plan("29617")).await.text, false);
 
     let r = c.get("/WSVistaWebClient/OData.svc/Sessions?$filter=ID+eq+'0200-29617'&$select=ID,SeatsAvailable").await;
     assert_eq!(r.json()["value"][0]["SeatsAvailable"], 75);
@@ -1198,18 +1122,14 @@ async fn cancelled_order_releases_its_seats_in_the_seat_plan() {
         )
         .await;
     assert_eq!(r.json()["Result"], 0, "{}", r.text);
-    assert_eq!(c.get(&seat_plan("29617")).await.text, plan_with_hold(false));
+    assert_held_29617(&c.get(&seat_plan("29617")).await.text, false);
     let r = c.post(CANCEL_ORDER, &cancel_body("HOLD-2")).await;
     assert_eq!(r.text, r#"{"ErrorDescription":null,"Result":0}"#);
-    assert_eq!(c.get(&seat_plan("29617")).await.text, pristine(SCREEN_1));
+    assert_pristine_29617(&c.get(&seat_plan("29617")).await.text);
     let r = c
         .get(&format!("{}?userSessionId=HOLD-2", seat_plan("29617")))
         .await;
-    assert_eq!(
-        r.text,
-        pristine(SCREEN_1),
-        "a cancelled order has no selected seats"
-    );
+    assert_pristine_29617(&r.text); // a cancelled order has no selected seats
     server.stop().await;
 }
 
@@ -1225,25 +1145,13 @@ async fn expired_hold_releases_its_seats_in_the_seat_plan() {
         .await;
     assert_eq!(r.json()["Result"], 0, "{}", r.text);
     server.clock.advance(chrono::Duration::minutes(19));
-    assert_eq!(
-        c.get(&seat_plan("29617")).await.text,
-        plan_with_hold(false),
-        "still held after 19 minutes"
-    );
+    assert_held_29617(&c.get(&seat_plan("29617")).await.text, false); // still held after 19 minutes
     server.clock.advance(chrono::Duration::minutes(2));
-    assert_eq!(
-        c.get(&seat_plan("29617")).await.text,
-        pristine(SCREEN_1),
-        "released after 21 minutes"
-    );
+    assert_pristine_29617(&c.get(&seat_plan("29617")).await.text); // released after 21 minutes
     let r = c
         .get(&format!("{}?userSessionId=HOLD-3", seat_plan("29617")))
         .await;
-    assert_eq!(
-        r.text,
-        pristine(SCREEN_1),
-        "the expired order no longer owns seats"
-    );
+    assert_pristine_29617(&r.text); // the expired order no longer owns seats
     let r = c.get("/WSVistaWebClient/OData.svc/Sessions?$filter=ID+eq+'0200-29617'&$select=ID,SeatsAvailable").await;
     assert_eq!(r.json()["value"][0]["SeatsAvailable"], 77);
     server.stop().await;
@@ -1267,16 +1175,35 @@ async fn held_vip_seat_shows_in_its_area_category_only() {
     });
     let r = c.post(ADD_TICKETS, &body).await;
     assert_eq!(r.json()["Result"], 0, "{}", r.text);
-    let others: Overlay = [((2, 1, 4), (1, 1))].into_iter().collect();
-    assert_eq!(
-        c.get(&seat_plan("34668")).await.text,
-        plan_text(SCREEN_7, &others, &[])
-    );
-    let own: Overlay = [((2, 1, 4), (4, 0))].into_iter().collect();
-    let r = c
+    let others = c.get(&seat_plan("34668")).await;
+    assert_eq!(others.status, 200);
+    insta::assert_snapshot!("seat_plan_34668_vip_held_seen_by_others", &others.text);
+    let own = c
         .get(&format!("{}?userSessionId=HOLD-VIP", seat_plan("34668")))
         .await;
-    assert_eq!(r.text, plan_text(SCREEN_7, &own, &[(2, 1, 4)]));
+    assert_eq!(own.status, 200);
+    insta::assert_snapshot!("seat_plan_34668_vip_held_seen_by_holder", &own.text);
+    // Only the held VIP seat changed; it is listed under its own area category only.
+    for (view, held) in [(&others, 1), (&own, 4)] {
+        let plan = view.json();
+        let statuses = seat_statuses(&plan);
+        assert_eq!(statuses[&(2, 1, 4)], held, "{}", view.text);
+        let changed = statuses
+            .iter()
+            .filter(|(_, s)| **s == 1 || **s == 4)
+            .count();
+        assert_eq!(changed, 1, "{}", view.text);
+        let categories = &plan["SeatLayoutData"]["AreaCategories"];
+        assert_eq!(categories[0]["AreaCategoryCode"], "0000000001");
+        assert_eq!(categories[0]["SelectedSeats"], json!([]));
+        assert_eq!(categories[1]["AreaCategoryCode"], "0000000003");
+        let selected = if held == 4 {
+            json!([{"AreaNumber": 2, "ColumnIndex": 4, "RowIndex": 1}])
+        } else {
+            json!([])
+        };
+        assert_eq!(categories[1]["SelectedSeats"], selected);
+    }
     server.stop().await;
 }
 

@@ -9,6 +9,8 @@
 mod booking;
 pub mod codes;
 mod data;
+mod odata_entities;
+mod odata_model;
 mod odata_svc;
 mod ticketing;
 pub mod wire;
@@ -18,11 +20,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use boxoffice_core::catalog::{Credential, Partner};
+use boxoffice_core::catalog::{Catalog, Credential, Partner};
 use boxoffice_core::Boxoffice;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
+use subtle::ConstantTimeEq;
 
 /// The protocol name under which partners' Vista credentials (connect API tokens) are stored.
 pub const PROTOCOL: &str = "vista";
@@ -93,9 +96,8 @@ impl Vista {
             .map(str::trim)
         {
             Some(token) if !token.is_empty() => {
-                let partner = catalog.partner_by_credential(PROTOCOL, token)?.clone();
-                let cred = partner.credential(PROTOCOL).cloned();
-                Some(Caller::new(partner, cred.as_ref()))
+                let (partner, cred) = partner_by_token(&catalog, token)?;
+                Some(Caller::new(partner, Some(&cred)))
             }
             _ => {
                 let code = self.opts.anonymous_partner.as_deref()?;
@@ -120,6 +122,32 @@ impl Vista {
             .ok()?;
         wire::Body::parse(&bytes)
     }
+}
+
+/// The partner whose Vista credential key (the connect API token) equals `token`.
+///
+/// The token is a secret, so it is not looked up by hash-map key (`Catalog::partner_by_credential`):
+/// a map lookup ends with an ordinary, early-exit string comparison against the stored key,
+/// and how long that takes depends on how many leading bytes of a guess are right. Instead
+/// every Vista credential is compared with `subtle::ConstantTimeEq`, without stopping at a
+/// match, so the time taken depends only on the number of partners and the lengths of the
+/// tokens (`ct_eq` on slices of different lengths answers at once: a token's length is not
+/// treated as secret).
+fn partner_by_token(catalog: &Catalog, token: &str) -> Option<(Arc<Partner>, Credential)> {
+    let mut found = None;
+    for partner in &catalog.partners {
+        for cred in partner
+            .credentials
+            .iter()
+            .filter(|c| c.protocol == PROTOCOL)
+        {
+            let equal: bool = cred.key.as_bytes().ct_eq(token.as_bytes()).into();
+            if equal && found.is_none() {
+                found = Some((partner.clone(), cred.clone()));
+            }
+        }
+    }
+    found
 }
 
 /// REST refusal of a missing or unknown token: HTTP 401 with `{}`.
@@ -249,7 +277,44 @@ pub fn canonical_path(path: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::canonical_path;
+    use super::{canonical_path, partner_by_token, PROTOCOL};
+    use boxoffice_core::catalog::{Catalog, Credential, Partner};
+
+    fn partner(code: &str, protocol: &str, key: &str) -> Partner {
+        Partner {
+            id: 0,
+            code: code.into(),
+            name: code.into(),
+            channel: "RSP".into(),
+            venues: vec![],
+            credentials: vec![Credential {
+                protocol: protocol.into(),
+                key: key.into(),
+                secret: None,
+                options: Default::default(),
+            }],
+            accounts: Default::default(),
+        }
+    }
+
+    #[test]
+    fn tokens_match_exactly_and_only_vista_credentials() {
+        let catalog = Catalog::new(
+            vec![],
+            vec![],
+            vec![
+                partner("a", PROTOCOL, "TOKEN-A"),
+                partner("b", PROTOCOL, "TOKEN-B"),
+                partner("y", "yueke", "TOKEN-Y"),
+            ],
+        );
+        let code = |t: &str| partner_by_token(&catalog, t).map(|(p, _)| p.code.clone());
+        assert_eq!(code("TOKEN-A").as_deref(), Some("a"));
+        assert_eq!(code("TOKEN-B").as_deref(), Some("b"));
+        for miss in ["TOKEN-", "TOKEN-AB", "token-a", "TOKEN-Y", ""] {
+            assert_eq!(code(miss), None, "{miss:?}");
+        }
+    }
 
     #[test]
     fn paths_are_canonicalised() {

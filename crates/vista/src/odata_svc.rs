@@ -1,207 +1,23 @@
-//! The OData service (`/WSVistaWebClient/OData.svc`): `Cinemas`, `Sessions`, `ScheduledFilms`,
-//! `Attributes`, the service operation `GetNowShowingScheduledFilms`, the service document and
-//! `$metadata`. Query options are handled by `boxoffice-odata`.
+//! The OData service (`/WSVistaWebClient/OData.svc`): the entity sets `Cinemas`,
+//! `ScheduledFilms`, `Sessions`, `Settings`, `Films`, `SiteGroups`, `CinemaEvents`,
+//! `Attributes` and `ScreenAttributes`, the service operations `GetScheduledFilms`,
+//! `GetNowShowingScheduledFilms`, `GetComingSoonScheduledFilms` and `GetNowShowingSessions`,
+//! the service document and `$metadata`. Query options are handled by `boxoffice-odata`; the
+//! model is in `odata_model.rs`; decisions are in `docs/protocols/vista.md` ("OData").
 
-use crate::Vista;
+use crate::odata_entities::{
+    attributes, cinema, film, scheduled_film, screen_attributes, session, settings, site_group_id,
+    site_groups,
+};
+use crate::odata_model::model;
+use crate::{Caller, Vista};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use boxoffice_core::catalog::{Session, Venue};
-use boxoffice_core::clock::business_date;
-use boxoffice_odata::PropKind::{
-    Boolean as B, DateTime as DT, Decimal as D, Int32 as I, String as S, StringCollection as SC,
-    TranslationCollection as TC,
-};
-use boxoffice_odata::{
-    Entity, EntitySet, EntityType, FunctionImport, Model, Navigation, ODataError, PropKind,
-    Property, Query, Value,
-};
+use boxoffice_core::catalog::{Catalog, Session, Venue, VenueKind};
+use boxoffice_core::clock::{business_date, local};
+use boxoffice_odata::{Entity, Model, ODataError, Query, Value};
 use std::sync::{Arc, OnceLock};
-
-fn props(list: &[(&'static str, PropKind, bool)]) -> Vec<Property> {
-    list.iter()
-        .map(|&(n, k, nullable)| Property::new(n, k, nullable))
-        .collect()
-}
-
-fn nav(name: &'static str, target_type: &'static str) -> Navigation {
-    Navigation {
-        name,
-        target_type,
-        many: true,
-    }
-}
-
-/// The Vista Connect OData model (EDMX of a real Connect install, namespace
-/// `WSVistaWebClient.ServiceContracts.OData`), properties in declaration order.
-pub(crate) fn model() -> Model {
-    let cinema = EntityType {
-        name: "Cinema",
-        key: "ID",
-        properties: props(&[
-            ("ID", S, false),
-            ("CinemaNationalId", S, true),
-            ("Name", S, true),
-            ("NameAlt", S, true),
-            ("PhoneNumber", S, true),
-            ("EmailAddress", S, true),
-            ("Address1", S, true),
-            ("Address2", S, true),
-            ("City", S, true),
-            ("Latitude", D, true),
-            ("Longitude", D, true),
-            ("ParkingInfo", S, true),
-            ("LoyaltyCode", S, true),
-            ("IsGiftStore", B, false),
-            ("Description", S, true),
-            ("DescriptionAlt", S, true),
-            ("PublicTransport", S, true),
-            ("CurrencyCode", S, true),
-            ("AllowPrintAtHomeBookings", B, false),
-            ("AllowOnlineVoucherValidation", B, false),
-            ("DisplaySofaSeats", B, false),
-            ("TimeZoneId", S, true),
-            ("HOPK", S, true),
-            ("NameTranslations", TC, false),
-            ("DescriptionTranslations", TC, false),
-            ("ParkingInfoTranslations", TC, false),
-            ("PublicTransportTranslations", TC, false),
-            ("TipsCompulsory", B, false),
-            ("TipPercentages", S, true),
-            ("ServerName", S, true),
-        ]),
-        navigations: vec![
-            nav("ScheduledFilms", "ScheduledFilm"),
-            nav("ScreenAttributes", "Attribute"),
-            nav("ConceptAttributes", "Attribute"),
-        ],
-    };
-    let film = EntityType {
-        name: "ScheduledFilm",
-        key: "ID",
-        properties: props(&[
-            ("ID", S, false),
-            ("ScheduledFilmId", S, true),
-            ("CinemaId", S, true),
-            ("HasFutureSessions", B, false),
-            ("Title", S, true),
-            ("TitleAlt", S, true),
-            ("Rating", S, true),
-            ("RatingAlt", S, true),
-            ("RatingDescription", S, true),
-            ("RatingDescriptionAlt", S, true),
-            ("Synopsis", S, true),
-            ("SynopsisAlt", S, true),
-            ("OpeningDate", DT, true),
-            ("FilmHOPK", S, true),
-            ("FilmHOCode", S, true),
-            ("ShortCode", S, true),
-            ("RunTime", S, true),
-            ("TrailerUrl", S, true),
-            ("DisplaySequence", I, true),
-            ("TwitterTag", S, true),
-            ("HasSessionsAvailable", B, false),
-            ("GraphicUrl", S, true),
-            ("CinemaName", S, true),
-            ("CinemaNameAlt", S, true),
-            ("AllowTicketSales", B, false),
-            ("AdvertiseAdvanceBookingDate", B, false),
-            ("AdvanceBookingDate", DT, true),
-            ("LoyaltyAdvanceBookingDate", DT, true),
-            ("HasDynamicallyPricedTicketsAvailable", B, false),
-            ("IsPlayThroughMarketingFilm", B, false),
-        ]),
-        navigations: vec![
-            nav("Sessions", "Session"),
-            nav("PlayThroughFilms", "ScheduledFilm"),
-        ],
-    };
-    let session = EntityType {
-        name: "Session",
-        key: "ID",
-        properties: props(&[
-            ("ID", S, false),
-            ("CinemaId", S, true),
-            ("ScheduledFilmId", S, true),
-            ("SessionId", S, true),
-            ("AreaCategoryCodes", SC, false),
-            ("Showtime", DT, false),
-            ("IsAllocatedSeating", B, false),
-            ("AllowChildAdmits", B, false),
-            ("SeatsAvailable", I, false),
-            ("AllowComplimentaryTickets", B, false),
-            ("EventId", S, true),
-            ("PriceGroupCode", S, true),
-            ("ScreenName", S, true),
-            ("ScreenNameAlt", S, true),
-            ("ScreenNumber", I, true),
-            ("CinemaOperatorCode", S, true),
-            ("FormatCode", S, true),
-            ("SalesChannels", S, true),
-            ("SessionAttributesNames", SC, false),
-            ("ConceptAttributesNames", SC, false),
-            ("AllowTicketSales", B, false),
-            ("HasDynamicallyPricedTicketsAvailable", B, false),
-            ("PlayThroughId", S, true),
-            ("SessionBusinessDate", DT, false),
-            ("SessionDisplayPriority", I, false),
-            ("GroupSessionsByAttribute", B, false),
-        ]),
-        navigations: vec![nav("Attributes", "Attribute")],
-    };
-    let attribute = EntityType {
-        name: "Attribute",
-        key: "ID",
-        properties: props(&[
-            ("ID", S, false),
-            ("Description", S, true),
-            ("ShortName", S, true),
-            ("AltDescription", S, true),
-            ("AltShortName", S, true),
-            ("Message", S, true),
-            ("MessageAlt", S, true),
-            ("SalesChannels", S, true),
-            ("IsUsedForConcepts", B, false),
-            ("IsUsedForSessionAdvertising", B, false),
-            ("DisplayPriority", I, false),
-            ("DescriptionTranslations", TC, false),
-            ("MessageTranslations", TC, false),
-            ("SessionAttributeCinemaIDs", SC, false),
-        ]),
-        navigations: vec![],
-    };
-    Model {
-        namespace: "WSVistaWebClient.ServiceContracts.OData",
-        container: "DataServiceContext",
-        types: vec![cinema, film, session, attribute],
-        sets: vec![
-            EntitySet {
-                name: "Cinemas",
-                entity_type: "Cinema",
-            },
-            EntitySet {
-                name: "ScheduledFilms",
-                entity_type: "ScheduledFilm",
-            },
-            EntitySet {
-                name: "Sessions",
-                entity_type: "Session",
-            },
-            EntitySet {
-                name: "Attributes",
-                entity_type: "Attribute",
-            },
-        ],
-        functions: vec![FunctionImport {
-            name: "GetNowShowingScheduledFilms",
-            entity_set: "ScheduledFilms",
-            params: vec![
-                ("cinemaId", PropKind::String),
-                ("includeAdvanceSales", PropKind::Boolean),
-            ],
-        }],
-    }
-}
 
 fn vista_model() -> &'static Model {
     static MODEL: OnceLock<Model> = OnceLock::new();
@@ -261,6 +77,94 @@ pub async fn service_document(State(vista): State<Arc<Vista>>, headers: HeaderMa
     )
 }
 
+/// The resources under `OData.svc/`, by wire name (case-sensitive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resource {
+    Cinemas,
+    ScheduledFilms,
+    Sessions,
+    Settings,
+    Films,
+    SiteGroups,
+    CinemaEvents,
+    Attributes,
+    ScreenAttributes,
+    GetScheduledFilms,
+    GetNowShowingScheduledFilms,
+    GetComingSoonScheduledFilms,
+    GetNowShowingSessions,
+}
+
+/// Wire name, entity type and the set named in `odata.metadata` of each resource.
+const RESOURCES: &[(&str, Resource, &str, &str)] = &[
+    ("Cinemas", Resource::Cinemas, "Cinema", "Cinemas"),
+    (
+        "ScheduledFilms",
+        Resource::ScheduledFilms,
+        "ScheduledFilm",
+        "ScheduledFilms",
+    ),
+    ("Sessions", Resource::Sessions, "Session", "Sessions"),
+    ("Settings", Resource::Settings, "Setting", "Settings"),
+    ("Films", Resource::Films, "Film", "Films"),
+    (
+        "SiteGroups",
+        Resource::SiteGroups,
+        "SiteGroup",
+        "SiteGroups",
+    ),
+    (
+        "CinemaEvents",
+        Resource::CinemaEvents,
+        "CinemaEvent",
+        "CinemaEvents",
+    ),
+    (
+        "Attributes",
+        Resource::Attributes,
+        "Attribute",
+        "Attributes",
+    ),
+    (
+        "ScreenAttributes",
+        Resource::ScreenAttributes,
+        "ScreenAttribute",
+        "ScreenAttributes",
+    ),
+    (
+        "GetScheduledFilms",
+        Resource::GetScheduledFilms,
+        "ScheduledFilm",
+        "ScheduledFilms",
+    ),
+    (
+        "GetNowShowingScheduledFilms",
+        Resource::GetNowShowingScheduledFilms,
+        "ScheduledFilm",
+        "ScheduledFilms",
+    ),
+    (
+        "GetComingSoonScheduledFilms",
+        Resource::GetComingSoonScheduledFilms,
+        "ScheduledFilm",
+        "ScheduledFilms",
+    ),
+    (
+        "GetNowShowingSessions",
+        Resource::GetNowShowingSessions,
+        "Session",
+        "Sessions",
+    ),
+];
+
+/// A resource by its (case-sensitive) wire name, with its entity type and metadata fragment.
+fn resolve(name: &str) -> Option<(Resource, &'static str, &'static str)> {
+    RESOURCES
+        .iter()
+        .find(|(n, ..)| *n == name)
+        .map(|&(_, r, ty, fragment)| (r, ty, fragment))
+}
+
 /// `GET /WSVistaWebClient/OData.svc/{resource}`: `$metadata`, an entity set, or a service operation.
 pub async fn resource(
     State(vista): State<Arc<Vista>>,
@@ -286,53 +190,12 @@ pub async fn resource(
         Ok(s) => s,
         Err(e) => return odata_error(e),
     };
-    let catalog = vista.svc.catalog();
-    let venues: Vec<&Arc<Venue>> = catalog
-        .venues
-        .iter()
-        .filter(|v| caller.partner.may_sell(&v.code))
-        .collect();
-    let (ty, fragment, entities) = match segment.name.as_str() {
-        "Cinemas" => (
-            "Cinema",
-            "Cinemas",
-            venues.iter().map(|v| cinema(v)).collect::<Vec<_>>(),
-        ),
-        "Sessions" => {
-            let mut out = Vec::new();
-            for v in &venues {
-                for s in catalog.sessions_of(v.id) {
-                    out.push(session(&vista, v, s).await);
-                }
-            }
-            ("Session", "Sessions", out)
-        }
-        "Attributes" => (
-            "Attribute",
-            "Attributes",
-            attributes(
-                &catalog
-                    .sessions
-                    .iter()
-                    .flat_map(|s| s.attributes.iter().cloned())
-                    .collect::<Vec<_>>(),
-            ),
-        ),
-        "ScheduledFilms" => (
-            "ScheduledFilm",
-            "ScheduledFilms",
-            films(&vista, &venues, &catalog, None, &query, false).await,
-        ),
-        "GetNowShowingScheduledFilms" => {
-            let cinema = query.param("cinemaId");
-            (
-                "ScheduledFilm",
-                "ScheduledFilms",
-                films(&vista, &venues, &catalog, cinema.as_deref(), &query, true).await,
-            )
-        }
-        other => return odata_error(boxoffice_odata::resource_not_found(other)),
+    let Some((which, ty, fragment)) = resolve(&segment.name) else {
+        return odata_error(boxoffice_odata::resource_not_found(&segment.name));
     };
+    let catalog = vista.svc.catalog();
+    let scope = Scope::new(&vista, &caller, &catalog, &query);
+    let entities = scope.entities(which).await;
     let entities = match segment.key {
         Some(key) => entities
             .into_iter()
@@ -350,195 +213,215 @@ pub async fn resource(
     }
 }
 
-fn text(s: &str) -> Value {
-    Value::String(s.to_string())
+/// Which films a film list keeps, and which of their sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FilmList {
+    /// `ScheduledFilms`: every film of the cinema, with all its sessions.
+    All,
+    /// `GetScheduledFilms`: films with a session that has not started yet.
+    Scheduled,
+    /// `GetNowShowingScheduledFilms`: films with a session still on sale.
+    NowShowing,
+    /// `GetComingSoonScheduledFilms`: films opening after today, with their sessions not yet started.
+    ComingSoon,
 }
 
-fn cinema(v: &Venue) -> Entity {
-    let m = vista_model();
-    let ty = m
-        .entity_type("Cinema")
-        .map(|t| t.properties.len())
-        .unwrap_or(0);
-    let values = vec![
-        text(&v.code),
-        text(&v.national_id),
-        text(&v.name),
-        text(""),
-        text(&v.phone),
-        v.email.as_deref().map(text).unwrap_or(Value::Null),
-        text(&v.address),
-        text(""),
-        text(&v.city),
-        Value::Null,
-        Value::Null,
-        text(""),
-        text(""),
-        Value::Bool(false),
-        text(""),
-        text(""),
-        text(""),
-        text("CNY"),
-        Value::Bool(false),
-        Value::Bool(false),
-        Value::Bool(true),
-        text("China Standard Time"),
-        text(&v.code),
-        Value::Translations(vec![]),
-        Value::Translations(vec![]),
-        Value::Translations(vec![]),
-        Value::Translations(vec![]),
-        Value::Bool(false),
-        Value::Null,
-        text(&v.code),
-    ];
-    debug_assert_eq!(values.len(), ty);
-    Entity::new(values)
+/// What one request may see: the caller's cinemas, the catalogue and the query.
+struct Scope<'a> {
+    vista: &'a Vista,
+    caller: &'a Caller,
+    catalog: &'a Catalog,
+    query: &'a Query,
+    /// Cinemas (and theatres) the caller may sell, in catalogue order; scenic areas are not
+    /// Vista cinemas.
+    venues: Vec<&'a Arc<Venue>>,
 }
 
-fn attributes(names: &[String]) -> Vec<Entity> {
-    let mut seen: Vec<&str> = Vec::new();
-    for n in names {
-        if !seen.contains(&n.as_str()) {
-            seen.push(n);
+impl<'a> Scope<'a> {
+    fn new(vista: &'a Vista, caller: &'a Caller, catalog: &'a Catalog, query: &'a Query) -> Self {
+        let venues = catalog
+            .venues
+            .iter()
+            .filter(|v| v.kind != VenueKind::ScenicArea && caller.partner.may_sell(&v.code))
+            .collect();
+        Scope {
+            vista,
+            caller,
+            catalog,
+            query,
+            venues,
         }
     }
-    seen.iter().map(|n| attribute(n)).collect()
-}
 
-fn attribute(name: &str) -> Entity {
-    Entity::new(vec![
-        text(name),
-        text(name),
-        text(name),
-        text(""),
-        text(""),
-        text(""),
-        text(""),
-        text(""),
-        Value::Bool(false),
-        Value::Bool(true),
-        Value::Int(0),
-        Value::Translations(vec![]),
-        Value::Translations(vec![]),
-        Value::Strings(vec![]),
-    ])
-}
-
-async fn session(vista: &Vista, v: &Venue, s: &Session) -> Entity {
-    let screen = v.screen(s.screen);
-    let available = vista.svc.seats_available(v, s).await.unwrap_or(0);
-    let mut categories: Vec<String> = Vec::new();
-    for p in &s.prices {
-        if !categories.contains(&p.area_category) {
-            categories.push(p.area_category.clone());
-        }
-    }
-    let on_sale = !s.sold_out && vista.svc.on_sale(v, s);
-    let mut e = Entity::new(vec![
-        text(&format!("{}-{}", v.code, s.code)),
-        text(&v.code),
-        text(&s.film),
-        text(&s.code),
-        Value::Strings(categories),
-        Value::DateTime(s.start),
-        Value::Bool(true),
-        Value::Bool(true),
-        Value::Int(available as i64),
-        Value::Bool(false),
-        text(""),
-        text(&s.price_group),
-        screen.map(|sc| text(&sc.name)).unwrap_or(Value::Null),
-        screen.map(|sc| text(&sc.name_alt)).unwrap_or(Value::Null),
-        screen
-            .map(|sc| Value::Int(i64::from(sc.number)))
-            .unwrap_or(Value::Null),
-        text(&v.code),
-        text("0000000001"),
-        text(";RSP;"),
-        Value::Strings(s.attributes.clone()),
-        Value::Strings(vec![]),
-        Value::Bool(on_sale),
-        Value::Bool(false),
-        Value::Null,
-        Value::DateTime(
-            business_date(s.start)
-                .and_hms_opt(0, 0, 0)
-                .unwrap_or(s.start),
-        ),
-        Value::Int(0),
-        Value::Bool(false),
-    ]);
-    e.nav.push((
-        "Attributes",
-        s.attributes.iter().map(|a| attribute(a)).collect(),
-    ));
-    e
-}
-
-/// Films with sessions; `now_showing` keeps films with a session still on sale. With a cinema
-/// id, only that cinema's films and sessions.
-async fn films(
-    vista: &Vista,
-    venues: &[&Arc<Venue>],
-    catalog: &boxoffice_core::catalog::Catalog,
-    cinema: Option<&str>,
-    query: &Query,
-    now_showing: bool,
-) -> Vec<Entity> {
-    let expand = query.expands("Sessions");
-    let mut out = Vec::new();
-    for v in venues.iter().filter(|v| cinema.is_none_or(|c| c == v.code)) {
-        for f in &v.films {
-            let sessions: Vec<&Arc<Session>> = catalog
-                .sessions_of(v.id)
-                .filter(|s| s.film == f.code)
-                .filter(|s| !now_showing || (!s.sold_out && vista.svc.on_sale(v, s)))
-                .collect();
-            if now_showing && sessions.is_empty() {
-                continue;
+    async fn entities(&self, which: Resource) -> Vec<Entity> {
+        match which {
+            Resource::Cinemas => self.venues.iter().map(|v| cinema(v)).collect(),
+            Resource::Sessions => self.sessions(&self.venues, false).await,
+            Resource::GetNowShowingSessions => self.sessions(&self.narrowed(), true).await,
+            Resource::Attributes => attributes(&self.venues, self.catalog),
+            Resource::ScreenAttributes => self
+                .venues
+                .iter()
+                .flat_map(|v| screen_attributes(v))
+                .collect(),
+            Resource::Films => self.films_master(),
+            Resource::SiteGroups => site_groups(&self.venues),
+            Resource::CinemaEvents => Vec::new(),
+            Resource::Settings => settings(self.caller),
+            Resource::ScheduledFilms => self.films(&self.venues, FilmList::All).await,
+            Resource::GetScheduledFilms => self.films(&self.narrowed(), FilmList::Scheduled).await,
+            Resource::GetNowShowingScheduledFilms => {
+                self.films(&self.narrowed(), FilmList::NowShowing).await
             }
-            let mut e = Entity::new(vec![
-                text(&format!("{}-{}", v.code, f.code)),
-                text(&f.code),
-                text(&v.code),
-                Value::Bool(!sessions.is_empty()),
-                text(&f.title),
-                text(&f.title_alt),
-                text(&f.rating),
-                text(""),
-                text(&f.rating_description),
-                text(""),
-                text(&f.synopsis),
-                text(""),
-                f.opening_date.map(Value::DateTime).unwrap_or(Value::Null),
-                text(&f.code),
-                text(&f.code),
-                text(&f.short_code),
-                text(&f.runtime_minutes.to_string()),
-                text(""),
-                Value::Int(0),
-                text(""),
-                Value::Bool(!sessions.is_empty()),
-                text(""),
-                text(&v.name),
-                text(""),
-                Value::Bool(true),
-                Value::Bool(false),
-                Value::Null,
-                Value::Null,
-                Value::Bool(false),
-                Value::Bool(false),
-            ]);
-            if expand {
-                let mut list = Vec::with_capacity(sessions.len());
-                for s in sessions {
-                    list.push(session(vista, v, s).await);
+            Resource::GetComingSoonScheduledFilms => {
+                self.films(&self.narrowed(), FilmList::ComingSoon).await
+            }
+        }
+    }
+
+    /// The caller's cinemas narrowed by the service-operation parameters `cinemaId`,
+    /// `cinemaIds` (comma list) and `siteGroupId` (names case-insensitive, values quoted or
+    /// not; empty values are ignored). `cinemaEventId` names an event, and the catalogue has
+    /// none, so any non-empty value leaves no cinema.
+    fn narrowed(&self) -> Vec<&'a Arc<Venue>> {
+        let q = self.query;
+        let present = |name: &str| q.param(name).filter(|v| !v.trim().is_empty());
+        let mut ids: Option<Vec<String>> = present("cinemaId").map(|c| vec![c]);
+        if let Some(list) = present("cinemaIds") {
+            let more = list
+                .split(',')
+                .map(|c| boxoffice_odata::unquote(c.trim()))
+                .filter(|c| !c.is_empty());
+            ids.get_or_insert_with(Vec::new).extend(more);
+        }
+        let group = present("siteGroupId");
+        let event = present("cinemaEventId");
+        self.venues
+            .iter()
+            .filter(|v| ids.as_ref().is_none_or(|ids| ids.contains(&v.code)))
+            .filter(|v| group.as_ref().is_none_or(|g| *g == site_group_id(v)))
+            .filter(|_| event.is_none())
+            .copied()
+            .collect()
+    }
+
+    /// Whether a session is on sale now (not flagged sold out, not past the cut-off).
+    fn now_showing(&self, v: &Venue, s: &Session) -> bool {
+        !s.sold_out && self.vista.svc.on_sale(v, s)
+    }
+
+    /// Whether a session has not started yet.
+    fn upcoming(&self, s: &Session) -> bool {
+        self.vista.svc.session_start_ms(s) > self.vista.svc.now_ms()
+    }
+
+    /// Today's business date, venue-local.
+    fn today(&self) -> chrono::NaiveDate {
+        let svc = &self.vista.svc;
+        business_date(local(svc.clock().now(), svc.settings().offset))
+    }
+
+    /// Sessions of `venues`; `now_showing` keeps those on sale (`GetNowShowingSessions`).
+    async fn sessions(&self, venues: &[&Arc<Venue>], now_showing: bool) -> Vec<Entity> {
+        let mut out = Vec::new();
+        for v in venues {
+            for s in self.catalog.sessions_of(v.id) {
+                if !now_showing || self.now_showing(v, s) {
+                    out.push(session(self.vista, v, s).await);
                 }
-                e.nav.push(("Sessions", list));
             }
-            out.push(e);
+        }
+        out
+    }
+
+    /// The sessions a film list shows for one film at one cinema, narrowed by
+    /// `attributeShortName` for the service operations.
+    fn film_sessions(&self, v: &Venue, film: &str, list: FilmList) -> Vec<&'a Arc<Session>> {
+        let attribute = match list {
+            FilmList::All => None,
+            _ => self
+                .query
+                .param("attributeShortName")
+                .filter(|a| !a.is_empty()),
+        };
+        self.catalog
+            .sessions_of(v.id)
+            .filter(|s| s.film == film)
+            .filter(|s| match list {
+                FilmList::All => true,
+                FilmList::Scheduled | FilmList::ComingSoon => self.upcoming(s),
+                FilmList::NowShowing => self.now_showing(v, s),
+            })
+            .filter(|s| attribute.as_ref().is_none_or(|a| s.attributes.contains(a)))
+            .collect()
+    }
+
+    /// Whether a film belongs to a film list, given the sessions the list shows for it.
+    fn keeps_film(
+        &self,
+        list: FilmList,
+        f: &boxoffice_core::catalog::Film,
+        sessions: usize,
+    ) -> bool {
+        let attribute = self
+            .query
+            .param("attributeShortName")
+            .is_some_and(|a| !a.is_empty());
+        match list {
+            FilmList::All => true,
+            FilmList::Scheduled | FilmList::NowShowing => sessions > 0,
+            FilmList::ComingSoon => {
+                f.opening_date.is_some_and(|d| d.date() > self.today())
+                    && (!attribute || sessions > 0)
+            }
         }
     }
-    out
+
+    /// `ScheduledFilm` entities (one per film and cinema) of a film list; with
+    /// `$expand=Sessions` each carries the sessions the list shows.
+    async fn films(&self, venues: &[&Arc<Venue>], list: FilmList) -> Vec<Entity> {
+        let expand = self.query.expands("Sessions");
+        let mut out = Vec::new();
+        for v in venues {
+            for f in &v.films {
+                let sessions = self.film_sessions(v, &f.code, list);
+                if !self.keeps_film(list, f, sessions.len()) {
+                    continue;
+                }
+                let mut e = scheduled_film(v, f, !sessions.is_empty());
+                if expand {
+                    let mut nav = Vec::with_capacity(sessions.len());
+                    for s in sessions {
+                        nav.push(session(self.vista, v, s).await);
+                    }
+                    e.nav.push(("Sessions", nav));
+                }
+                out.push(e);
+            }
+        }
+        out
+    }
+
+    /// `Film` entities: the head-office film list, one per film code over the caller's
+    /// cinemas (the first cinema's definition wins).
+    fn films_master(&self) -> Vec<Entity> {
+        let today = self.today();
+        let mut seen: Vec<&str> = Vec::new();
+        let mut out = Vec::new();
+        for v in &self.venues {
+            for f in &v.films {
+                if seen.contains(&f.code.as_str()) {
+                    continue;
+                }
+                seen.push(&f.code);
+                let scheduled = self.venues.iter().any(|w| {
+                    self.catalog
+                        .sessions_of(w.id)
+                        .any(|s| s.film == f.code && self.upcoming(s))
+                });
+                out.push(film(f, today, scheduled));
+            }
+        }
+        out
+    }
 }
