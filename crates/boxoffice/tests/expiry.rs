@@ -60,11 +60,19 @@ async fn the_sweeper_expires_lapsed_holds_and_spares_payment_started_orders() {
         "sweeping twice changes nothing"
     );
 
-    let order = c
+    // GetOrder answers, and the lapsed key has no order in progress: the empty order.
+    let r = c
         .post(GET_ORDER, &serde_json::json!({"UserSessionId": "lapsing"}))
-        .await
-        .json();
-    assert_eq!(order["Order"]["CinemaId"], serde_json::Value::Null);
+        .await;
+    let order = r.json();
+    assert_eq!(order["Result"], 0, "{}", r.text);
+    assert_eq!(order["Order"]["UserSessionId"], "lapsing", "{}", r.text);
+    assert_eq!(
+        order["Order"].get("CinemaId"),
+        Some(&serde_json::Value::Null),
+        "{}",
+        r.text
+    );
     let r = c
         .post(COMPLETE_ORDER, &complete_body("lapsing", 5000))
         .await

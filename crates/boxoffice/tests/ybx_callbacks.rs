@@ -109,6 +109,22 @@ async fn settled(server: &TestServer, number: &str) -> Vec<(String, i64, String)
     }
 }
 
+/// Waits until the server's callback worker has ended two idle rounds (nothing due, nothing in
+/// flight) after this call: the first may have begun before it, the second began after, so every
+/// event due at the server's clock now has been attempted and its outcome recorded. Absence is
+/// checked after this, never after a sleep.
+async fn worker_idle(server: &TestServer) {
+    let start = server.app.ybx.idle_rounds();
+    let end = std::time::Instant::now() + WAIT;
+    while server.app.ybx.idle_rounds() < start + 2 {
+        assert!(
+            std::time::Instant::now() < end,
+            "the callback worker never went idle"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 fn states(rows: &[(String, i64, String)]) -> Vec<&str> {
     rows.iter().map(|(s, _, _)| s.as_str()).collect()
 }
@@ -313,14 +329,15 @@ async fn callbacks_arrive_in_order_per_order_with_valid_signs() {
         assert!(c.ok());
         assert_eq!(c.get("user"), "demo-agent");
     }
-    assert!(receiver
-        .calls_of(&paid)
-        .iter()
-        .all(|c| c.sender() == "CTRIP-A"));
-    assert!(receiver
-        .calls_of(&booked)
-        .iter()
-        .all(|c| c.sender() == "LY-B"));
+    let senders = |n: &str| -> Vec<String> {
+        receiver
+            .calls_of(n)
+            .iter()
+            .map(|c| c.sender().to_string())
+            .collect()
+    };
+    assert_eq!(senders(&paid), vec!["CTRIP-A"; 3]);
+    assert_eq!(senders(&booked), vec!["LY-B"; 2]);
     assert_eq!(states(&settled(&server, &paid).await), vec!["delivered"; 3]);
     assert_eq!(
         states(&settled(&server, &booked).await),
@@ -363,7 +380,7 @@ async fn a_failing_order_backs_off_while_other_orders_are_delivered() {
     // B is delivered while A's head fails; A's later events are not attempted meanwhile.
     receiver.wait_delivered_of(&fast, 2, WAIT).await;
     receiver.wait_calls_of(&slow, 1, WAIT).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    worker_idle(&server).await;
     assert_eq!(receiver.labels_of(&fast), vec!["0", "4"]);
     let calls = receiver.calls_of(&slow);
     assert_eq!(calls.len(), 1, "no retry before 30 s: {calls:?}");
@@ -375,7 +392,7 @@ async fn a_failing_order_backs_off_while_other_orders_are_delivered() {
     receiver.wait_calls_of(&slow, 2, WAIT).await;
     server.clock.advance(chrono::Duration::seconds(30));
     receiver.wait_calls_of(&slow, 3, WAIT).await;
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    worker_idle(&server).await;
     assert_eq!(receiver.calls_of(&slow).len(), 3, "next try only at 2 min");
     // … and at 2 min it succeeds; the order's later events follow at once, in order.
     server.clock.advance(chrono::Duration::seconds(60));
@@ -413,8 +430,15 @@ async fn a_retcode_failure_counts_and_the_head_expires_after_24_hours() {
     server.clock.advance(chrono::Duration::hours(12));
     receiver.wait_calls_of(&number, 2, WAIT).await;
     cancel(&server, &a, &number).await;
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert!(receiver.calls_of(&number).iter().all(|c| c.label() == "0"));
+    worker_idle(&server).await;
+    // Only the failing head was tried (twice at least), never the cancellation behind it.
+    let labels: Vec<String> = receiver
+        .calls_of(&number)
+        .iter()
+        .map(|c| c.label())
+        .collect();
+    assert!(labels.len() >= 2, "{labels:?}");
+    assert!(labels.iter().all(|l| l == "0"), "{labels:?}");
     // The receiver recovers, but past 24 h the head is given up without another try; the
     // cancellation (written 12 h later) is still within its window and is delivered.
     receiver.heal("OLD-A");
@@ -454,7 +478,9 @@ async fn a_restart_in_the_middle_of_delivery_loses_and_reorders_nothing() {
     receiver.wait_calls_of(&paid, 1, WAIT).await;
     receiver.wait_calls_of(&booked, 1, WAIT).await;
     first.stop().await;
-    assert!(receiver.calls().iter().all(|c| !c.ok()));
+    let calls = receiver.calls();
+    assert!(calls.len() >= 2, "{calls:?}");
+    assert!(calls.iter().all(|c| !c.ok()), "{calls:?}");
 
     receiver.set_delay(Duration::ZERO);
     receiver.heal("R-A");
@@ -462,8 +488,10 @@ async fn a_restart_in_the_middle_of_delivery_loses_and_reorders_nothing() {
     let second = TestServer::start_on(&db, |_| {}).await;
     // The new process starts at the same instant: the old leases (30 s) and the back-off
     // must lapse first.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert!(receiver.calls().iter().all(|c| !c.ok()));
+    worker_idle(&second).await;
+    let calls = receiver.calls();
+    assert!(calls.len() >= 2, "{calls:?}");
+    assert!(calls.iter().all(|c| !c.ok()), "{calls:?}");
     second.clock.advance(chrono::Duration::seconds(31));
     receiver.wait_delivered(5, WAIT).await;
     assert_eq!(receiver.labels_of(&paid), vec!["0", "2", "3"]);
@@ -479,7 +507,7 @@ async fn a_restart_in_the_middle_of_delivery_loses_and_reorders_nothing() {
         vec!["delivered"; 2]
     );
     // Nothing more arrives: each event was delivered exactly once.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    worker_idle(&second).await;
     assert_eq!(receiver.calls().iter().filter(|c| c.ok()).count(), 5);
     second.stop().await;
 }

@@ -699,7 +699,11 @@ async fn use_account_to_pay_by_pwd_codes_and_lock_out() {
         .messages(Some("13700137000"), Some(o.id))
         .await
         .expect("sms");
-    assert!(notices.iter().all(|m| m.message.kind == "booking"));
+    assert!(!notices.is_empty(), "the booking notice");
+    assert!(
+        notices.iter().all(|m| m.message.kind == "booking"),
+        "{notices:?}"
+    );
     use_pwd(&server, &a, page, &number, "240.00", "123456", &[])
         .await
         .expect(-2095, not_payable);
@@ -755,6 +759,7 @@ async fn activation_with_the_id_card_gate_needs_every_person_named() {
         .await
         .expect(0, "");
     let o = order(&server, &plain).await;
+    assert!(!o.tickets.is_empty(), "{:?}", o.tickets);
     assert!(o.tickets.iter().all(|t| t.medium == 2));
     server.stop().await;
 }

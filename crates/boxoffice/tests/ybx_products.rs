@@ -1121,21 +1121,19 @@ async fn time_segment_error_codes() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Storage failures (PostgreSQL only: closing the pool is how a test breaks the database)
+// Storage failures (a fault-injecting store, so on SQLite and PostgreSQL alike)
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
 async fn storage_failures_name_no_database_details() {
-    if TestStore::from_env() != TestStore::Postgres {
-        return;
-    }
-    let server = TestServer::start().await;
+    let (server, faults) = TestServer::start_with_faults(|_| {}).await;
     let demo = Agent::demo();
     // The first call caches the agent's runtime settings, so the next ones reach the page.
     let r = call(&server.url, &demo, "GetProducts.aspx", &[]).await;
     assert_eq!(r.code(), 0, "{}", r.text);
-    server.app.store.close().await;
-    let failed = format!("{}{}", codes::CALL_FAILED, codes::STORAGE_FAILED);
+    faults.fail_all();
+    // The documented generic failure (-1, "调用失败，失败原因：") with our reason, signed.
+    let failed = "调用失败，失败原因：数据访问失败，请稍后重试；";
     let r = call(
         &server.url,
         &demo,
@@ -1143,11 +1141,30 @@ async fn storage_failures_name_no_database_details() {
         &[("StartDate", "20261122"), ("EndDate", "20261122")],
     )
     .await;
-    expect_err(&r, -1, &failed, Some(KEY));
+    expect_err(&r, -1, failed, Some(KEY));
+    let inventory = r.text;
+    let hits = faults.injected();
+    assert!(hits > 0, "the inventory read reached the store");
     let r = call(&server.url, &demo, "GetTimeSegment.aspx", &[]).await;
-    expect_err(&r, -1, &failed, Some(KEY));
+    expect_err(&r, -1, failed, Some(KEY));
+    assert!(
+        faults.injected() > hits,
+        "the segment read reached the store"
+    );
+    for text in [&inventory, &r.text] {
+        for leak in [
+            "SQLSTATE",
+            "relation",
+            "visit_orders",
+            "10.0.0.5",
+            "injected",
+        ] {
+            assert!(!text.contains(leak), "{leak}: {text}");
+        }
+    }
     // Pages that read only the catalogue still answer.
     let r = call(&server.url, &demo, "GetServiceItem.aspx", &[]).await;
     assert_eq!(r.code(), 0, "{}", r.text);
+    faults.heal();
     server.stop().await;
 }

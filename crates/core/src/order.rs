@@ -254,12 +254,13 @@ pub struct Booking {
 }
 
 /// Masks a card number: keeps the first 6 and last 4 characters and replaces the middle with
-/// `.`; numbers of 10 characters or fewer keep only their last 4.
+/// `.`; numbers of 10 characters or fewer keep only their last 4, and numbers of 4 or fewer keep
+/// nothing (a mask never shows a whole number).
 pub fn mask_card(number: &str) -> String {
     let chars: Vec<char> = number.chars().collect();
     let n = chars.len();
     if n <= 4 {
-        return number.to_string();
+        return ".".repeat(n);
     }
     if n <= 10 {
         return std::iter::repeat_n('.', n - 4)
@@ -284,7 +285,7 @@ mod tests {
         assert_eq!(mask_card("123456789012"), "123456..9012");
         assert_eq!(mask_card("9999 9999 9999 9999"), "9999 9.........9999");
         assert_eq!(mask_card("12345678"), "....5678");
-        assert_eq!(mask_card("123"), "123");
+        assert_eq!(mask_card("123"), "...");
     }
 
     #[test]
@@ -298,6 +299,60 @@ mod tests {
             OrderState::Expired,
         ] {
             assert_eq!(OrderState::parse(s.as_str()), Some(s));
+        }
+    }
+}
+
+#[cfg(test)]
+mod mask_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Whether position `i` of an `n`-character number may be shown (Vista §8.4: the first 6 and
+    /// last 4 of numbers over 10 characters; the last 4 of numbers of 5 to 10; none below).
+    fn visible(i: usize, n: usize) -> bool {
+        match n {
+            0..=4 => false,
+            5..=10 => i >= n - 4,
+            _ => i < 6 || i >= n - 4,
+        }
+    }
+
+    #[test]
+    fn the_documented_example() {
+        assert_eq!(mask_card("4111111111111111"), "411111......1111");
+        assert_eq!(mask_card("1234"), "....");
+        assert_eq!(mask_card(""), "");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn masks_keep_the_length_and_show_only_the_documented_characters(
+            number in prop_oneof![
+                "[0-9]{0,24}",
+                "[0-9 ]{0,24}",
+                "\\PC{0,24}",
+                any::<String>(),
+            ]
+        ) {
+            let masked = mask_card(&number);
+            let input: Vec<char> = number.chars().collect();
+            let output: Vec<char> = masked.chars().collect();
+            let n = input.len();
+            prop_assert_eq!(output.len(), n, "{:?} -> {:?}", number, masked);
+            for i in 0..n {
+                let expected = if visible(i, n) { input[i] } else { '.' };
+                prop_assert_eq!(output[i], expected, "{:?} -> {:?} at {}", number, masked, i);
+            }
+            // Never the whole number: at least one character is hidden.
+            if n > 0 {
+                prop_assert!((0..n).any(|i| !visible(i, n)));
+                if input.iter().all(|c| *c != '.') {
+                    prop_assert_ne!(&masked, &number);
+                }
+            }
         }
     }
 }

@@ -1386,3 +1386,207 @@ fn allocate(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod allocate_properties {
+    //! Properties of the seat allocator over random layouts and claims, checked against a plain
+    //! oracle (runs of sellable seats counted directly on the grid).
+    use super::*;
+    use crate::catalog::{Area, Row, Screen, Seat};
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    /// The order asking for seats; its own holds count as free.
+    const OWN: i64 = 7;
+    /// Another order.
+    const OTHER: i64 = 9;
+    const CATEGORIES: [&str; 3] = ["A", "B", "C"];
+
+    /// What a generated grid cell is: no seat, or a seat of a kind with a claim.
+    #[derive(Debug, Clone, Copy)]
+    enum Cell {
+        Gap,
+        Seat(SeatKind, Option<(i64, bool)>),
+    }
+
+    fn cell() -> impl Strategy<Value = Cell> {
+        prop_oneof![
+            1 => Just(Cell::Gap),
+            1 => Just(Cell::Seat(SeatKind::House, None)),
+            6 => Just(Cell::Seat(SeatKind::Normal, None)),
+            2 => Just(Cell::Seat(SeatKind::Normal, Some((OTHER, false)))),
+            1 => Just(Cell::Seat(SeatKind::Normal, Some((OTHER, true)))),
+            1 => Just(Cell::Seat(SeatKind::Normal, Some((OWN, false)))),
+        ]
+    }
+
+    /// One area: its category (A or B; C never exists) and its rows of cells.
+    fn area() -> impl Strategy<Value = (usize, Vec<Vec<Cell>>)> {
+        (0usize..2, 1usize..9).prop_flat_map(|(category, columns)| {
+            (
+                Just(category),
+                prop::collection::vec(prop::collection::vec(cell(), columns), 1..5),
+            )
+        })
+    }
+
+    fn build(areas: &[(usize, Vec<Vec<Cell>>)]) -> (Screen, SeatMap) {
+        let mut claims = Vec::new();
+        let mut out = Vec::new();
+        for (ai, (category, rows)) in areas.iter().enumerate() {
+            let number = ai as i32 + 1;
+            let mut grid = Vec::new();
+            for (ri, cells) in rows.iter().enumerate() {
+                let mut seats = Vec::new();
+                for (ci, c) in cells.iter().enumerate() {
+                    let Cell::Seat(kind, claim) = *c else {
+                        continue;
+                    };
+                    let key = SeatKey {
+                        area: number,
+                        row: ri as i32,
+                        column: ci as i32,
+                    };
+                    if let Some((order_id, sold)) = claim {
+                        let expires_ms = (!sold).then_some(1_000);
+                        claims.push(SeatClaim {
+                            seat: key,
+                            order_id,
+                            sold,
+                            expires_ms,
+                        });
+                    }
+                    seats.push(Seat {
+                        key,
+                        name: format!("{}", ci + 1),
+                        kind,
+                        style: Default::default(),
+                        priority: 0,
+                    });
+                }
+                grid.push(Row {
+                    physical_name: Some(format!("{}", ri + 1)),
+                    seats,
+                });
+            }
+            out.push(Area {
+                number,
+                category: CATEGORIES[*category].to_string(),
+                description: String::new(),
+                column_count: rows[0].len() as i32,
+                rows: grid,
+            });
+        }
+        let screen = Screen {
+            number: 1,
+            name: "1".into(),
+            name_alt: String::new(),
+            kind: "N".into(),
+            layout_effective_date: None,
+            areas: out,
+        };
+        (screen, SeatMap::new(1, 1, claims, 0, 60_000))
+    }
+
+    /// Sellable seats of a category per (area, row), as sets of columns, read off the cells.
+    fn sellable(
+        areas: &[(usize, Vec<Vec<Cell>>)],
+        category: &str,
+    ) -> Vec<((i32, i32), BTreeSet<i32>)> {
+        let mut out = Vec::new();
+        for (ai, (c, rows)) in areas.iter().enumerate() {
+            if CATEGORIES[*c] != category {
+                continue;
+            }
+            for (ri, cells) in rows.iter().enumerate() {
+                let cols = cells
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, cell)| match cell {
+                        Cell::Seat(SeatKind::Normal, None) => true,
+                        Cell::Seat(SeatKind::Normal, Some((o, false))) => *o == OWN,
+                        _ => false,
+                    })
+                    .map(|(i, _)| i as i32)
+                    .collect();
+                out.push(((ai as i32 + 1, ri as i32), cols));
+            }
+        }
+        out
+    }
+
+    fn has_run(cols: &BTreeSet<i32>, n: usize) -> bool {
+        cols.iter()
+            .any(|&c| (c..c + n as i32).all(|x| cols.contains(&x)))
+    }
+
+    /// Categories in order of first request, with how many seats each asks for.
+    fn wanted(request: &[String]) -> Vec<(String, usize)> {
+        let mut out: Vec<(String, usize)> = Vec::new();
+        for r in request {
+            match out.iter_mut().find(|(c, _)| c == r) {
+                Some((_, n)) => *n += 1,
+                None => out.push((r.clone(), 1)),
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(192))]
+
+        #[test]
+        fn allocation_is_distinct_free_in_category_and_adjacent(
+            areas in prop::collection::vec(area(), 1..4),
+            request in prop::collection::vec(
+                prop_oneof![4 => Just("A"), 3 => Just("B"), 1 => Just("C")], 1..5),
+        ) {
+            let request: Vec<String> = request.into_iter().map(String::from).collect();
+            let (screen, map) = build(&areas);
+            let result = allocate(&screen, &map, &request, Some(OWN));
+            // The oracle: the first requested category without a run decides the refusal.
+            let mut expected_refusal = None;
+            for (category, n) in wanted(&request) {
+                let rows = sellable(&areas, &category);
+                if rows.iter().any(|(_, cols)| has_run(cols, n)) {
+                    continue;
+                }
+                let total: usize = rows.iter().map(|(_, cols)| cols.len()).sum();
+                expected_refusal = Some(total >= n);
+                break;
+            }
+            match (expected_refusal, result) {
+                (None, Ok(seats)) => {
+                    prop_assert_eq!(seats.len(), request.len());
+                    let distinct: BTreeSet<SeatKey> = seats.iter().copied().collect();
+                    prop_assert_eq!(distinct.len(), seats.len(), "distinct: {:?}", seats);
+                    for (key, category) in seats.iter().zip(&request) {
+                        let ok = sellable(&areas, category).iter().any(|((a, r), cols)| {
+                            *a == key.area && *r == key.row && cols.contains(&key.column)
+                        });
+                        prop_assert!(ok, "{:?} is not a free {} seat", key, category);
+                    }
+                    for (category, n) in wanted(&request) {
+                        let mut mine: Vec<SeatKey> = seats
+                            .iter()
+                            .zip(&request)
+                            .filter(|(_, c)| **c == category)
+                            .map(|(k, _)| *k)
+                            .collect();
+                        mine.sort();
+                        prop_assert_eq!(mine.len(), n);
+                        for p in mine.windows(2) {
+                            prop_assert_eq!((p[1].area, p[1].row), (p[0].area, p[0].row));
+                            prop_assert_eq!(p[1].column, p[0].column + 1, "{:?}", mine);
+                        }
+                    }
+                }
+                (Some(true), Err(HoldError::NoContiguousSeats)) => {}
+                (Some(false), Err(HoldError::SeatsUnavailable)) => {}
+                (expected, got) => {
+                    prop_assert!(false, "expected {:?} (Some(true): not contiguous), got {:?}", expected, got);
+                }
+            }
+        }
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod catalog_file;
 pub mod config;
+pub mod faults;
 pub mod messages;
 pub mod testing;
 
@@ -11,6 +12,7 @@ use axum::routing::get;
 use axum::Router;
 use boxoffice_core::clock::{local, parse_offset, Clock};
 use boxoffice_core::service::Settings;
+use boxoffice_core::store::Store;
 use boxoffice_core::Boxoffice;
 use boxoffice_store::{SqlStore, StoreOptions};
 use boxoffice_vista::{Vista, VistaOptions};
@@ -37,11 +39,23 @@ pub struct App {
     pub config: Config,
     /// The 游宝星 front end (shared by its routes and its callback worker).
     pub ybx: Arc<Ybx>,
+    /// Completed rounds of the message worker (tests wait on it instead of sleeping).
+    pub message_rounds: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl App {
     /// Opens the database (migrating it) and loads the catalogue.
     pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+        App::open_wrapped(config, clock, |store| store).await
+    }
+
+    /// [`App::open`] with the store the service uses passed through `wrap` first (tests inject
+    /// faults this way; `store` stays the unwrapped one, for closing).
+    pub async fn open_wrapped(
+        config: &Config,
+        clock: Arc<dyn Clock>,
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+    ) -> anyhow::Result<App> {
         let offset = parse_offset(&config.timezone)
             .ok_or_else(|| anyhow::anyhow!("bad timezone {}", config.timezone))?;
         let store = SqlStore::connect(
@@ -59,7 +73,8 @@ impl App {
             snapshot_ttl: chrono::Duration::milliseconds(config.snapshot_ttl_ms),
             ..Settings::default()
         };
-        let service = Arc::new(Boxoffice::new(Arc::new(store.clone()), clock, settings).await?);
+        let service =
+            Arc::new(Boxoffice::new(wrap(Arc::new(store.clone())), clock, settings).await?);
         let defaults = YbxOptions::default();
         let ybx = Ybx::new(
             service.clone(),
@@ -89,6 +104,7 @@ impl App {
             store,
             config: config.clone(),
             ybx,
+            message_rounds: Arc::default(),
         })
     }
 
@@ -219,6 +235,7 @@ pub async fn serve(
     };
     let message_worker = message_sink.map(|sink| {
         let service = app.service.clone();
+        let rounds = app.message_rounds.clone();
         let every = Duration::from_millis(app.config.messages.poll_ms.max(10));
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -227,6 +244,7 @@ pub async fn serve(
                 while messages::deliver_messages(&service, &sink).await == messages::BATCH as usize
                 {
                 }
+                rounds.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             }
         })
     });

@@ -2,8 +2,10 @@
 //! PostgreSQL database when `BOXOFFICE_TEST_STORE=postgres`), with a manual clock.
 
 use crate::config::Config;
+use crate::faults::{Faults, FaultyStore};
 use crate::{serve, App, DEMO_CATALOG};
 use boxoffice_core::clock::{from_local, parse_offset, ManualClock};
+use boxoffice_core::store::Store;
 use chrono::NaiveDate;
 use sqlx::Connection;
 use std::sync::Arc;
@@ -96,13 +98,37 @@ impl TestServer {
         s
     }
 
+    /// A server over a fresh database whose service reads and writes through a
+    /// [`FaultyStore`]: the returned switch makes store calls fail (healthy at first).
+    pub async fn start_with_faults(tweak: impl FnOnce(&mut Config)) -> (TestServer, Arc<Faults>) {
+        let (db, dir) = fresh_database(TestStore::from_env()).await;
+        let mut faults = None;
+        let mut s = TestServer::start_wrapped(&db, tweak, |inner| {
+            let (store, switch) = FaultyStore::wrap(inner);
+            faults = Some(switch);
+            store
+        })
+        .await;
+        s._dir = dir;
+        (s, faults.expect("the store was wrapped"))
+    }
+
     /// A server over a given database, with the demo catalogue and configuration tweaks.
     pub async fn start_on(database: &str, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        TestServer::start_wrapped(database, tweak, |store| store).await
+    }
+
+    /// [`TestServer::start_on`] with the service's store passed through `wrap`.
+    async fn start_wrapped(
+        database: &str,
+        tweak: impl FnOnce(&mut Config),
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+    ) -> TestServer {
         let mut config = Config::for_database(database);
         config.max_connections = 8;
         tweak(&mut config);
         let clock = ManualClock::new(test_start());
-        let app = App::open(&config, Arc::new(clock.clone()))
+        let app = App::open_wrapped(&config, Arc::new(clock.clone()), wrap)
             .await
             .expect("open app");
         app.apply_catalog(DEMO_CATALOG)

@@ -1089,3 +1089,54 @@ mod tests {
         assert_eq!(parse_money("abc"), None);
     }
 }
+
+#[cfg(test)]
+mod money_properties {
+    //! `xml::money` (what the server writes) against `parse_money` (what it reads): amounts an
+    //! agent sends are never negative.
+    use super::parse_money;
+    use crate::xml::money;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn format_then_parse_is_identity_for_amounts(fen in 0..=i64::MAX) {
+            let text = money(fen);
+            prop_assert_eq!(parse_money(&text), Some(fen), "{}", text);
+            let (_, frac) = text.split_once('.').expect("a point");
+            prop_assert_eq!(frac.len(), 2);
+        }
+
+        #[test]
+        fn negative_amounts_format_with_a_sign_and_are_refused_when_read(fen in i64::MIN..0) {
+            let text = money(fen);
+            prop_assert!(text.starts_with('-'), "{}", text);
+            prop_assert_eq!(parse_money(&text), None, "{}", text);
+        }
+
+        #[test]
+        fn decimals_parse_to_their_value(int in "[0-9]{1,15}", frac in "[0-9]{0,2}") {
+            let text = if frac.is_empty() { int.clone() } else { format!("{int}.{frac}") };
+            let yuan: i64 = int.parse().expect("digits");
+            let cents: i64 = format!("{frac:0<2}").parse().expect("digits");
+            prop_assert_eq!(parse_money(&text), Some(yuan * 100 + cents), "{}", text);
+        }
+
+        #[test]
+        fn any_text_is_parsed_or_refused_without_panic(text in any::<String>()) {
+            if let Some(v) = parse_money(&text) {
+                prop_assert!(v >= 0);
+                prop_assert_eq!(parse_money(&money(v)), Some(v));
+            }
+        }
+
+        #[test]
+        fn more_than_two_decimals_or_signs_are_refused(int in "[0-9]{1,6}", frac in "[0-9]{3,6}") {
+            prop_assert_eq!(parse_money(&format!("{int}.{frac}")), None);
+            prop_assert_eq!(parse_money(&format!("+{int}")), None);
+            prop_assert_eq!(parse_money(&format!("-{int}")), None);
+        }
+    }
+}

@@ -167,6 +167,10 @@ pub async fn deliver_due(ybx: &Arc<Ybx>, in_flight: &mut tokio::task::JoinSet<()
             drop(permit);
         });
     }
+    if n == 0 && in_flight.is_empty() {
+        ybx.idle_rounds
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
     n
 }
 

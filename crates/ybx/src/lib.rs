@@ -72,6 +72,8 @@ pub struct Ybx {
     gateway: Arc<dyn boxoffice_core::scenic::PaymentGateway>,
     /// Callback deliveries in flight (at most `callbacks::BATCH`).
     deliveries: Arc<tokio::sync::Semaphore>,
+    /// Rounds of the callback worker that found nothing due and nothing in flight.
+    idle_rounds: std::sync::atomic::AtomicU64,
 }
 
 impl Ybx {
@@ -86,7 +88,14 @@ impl Ybx {
             agents: agent::AgentCache::default(),
             gateway,
             deliveries: Arc::new(tokio::sync::Semaphore::new(callbacks::BATCH as usize)),
+            idle_rounds: Default::default(),
         })
+    }
+    /// How many rounds of the callback worker ended with no event due and no delivery in
+    /// flight: after such a round every event due at its clock had been attempted and its
+    /// outcome recorded. Tests wait for it to advance instead of sleeping.
+    pub fn idle_rounds(&self) -> u64 {
+        self.idle_rounds.load(std::sync::atomic::Ordering::SeqCst)
     }
     /// The options.
     pub fn options(&self) -> &YbxOptions {

@@ -69,7 +69,7 @@ pub fn body(bytes: bytes::Bytes) -> Response {
 /// Fen as yuan with exactly two decimals: 3500 → `"35.00"`.
 pub fn money(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };
-    let f = fen.abs();
+    let f = fen.unsigned_abs();
     format!("{sign}{}.{:02}", f / 100, f % 100)
 }
 
@@ -180,5 +180,82 @@ mod tests {
         assert_eq!(d.array("b").unwrap().unwrap()[0], "y");
         assert_eq!(d.array("c"), Err(BadParam));
         assert_eq!(d.str("n").unwrap().as_deref(), Some("12"));
+    }
+}
+
+#[cfg(test)]
+mod money_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_extremes_format() {
+        assert_eq!(money(i64::MIN), "-92233720368547758.08");
+        assert_eq!(money(i64::MAX), "92233720368547758.07");
+    }
+
+    /// The value of a decimal `[-]digits[.d[d]]` computed on the text alone (wide integers).
+    fn oracle(neg: bool, int: &str, frac: &str) -> Option<i64> {
+        let yuan: i128 = int.parse().ok()?;
+        let cents: i128 = format!("{frac:0<2}").parse().ok()?;
+        let v = i64::try_from(yuan * 100 + cents).ok()?;
+        Some(if neg { -v } else { v })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn format_then_parse_is_identity(fen in -i64::MAX..=i64::MAX) {
+            let text = money(fen);
+            prop_assert_eq!(parse_money(&text), Some(fen), "{}", text);
+            // Exactly two decimals, a sign only for negative amounts.
+            let (int, frac) = text.trim_start_matches('-').split_once('.').expect("a point");
+            prop_assert_eq!(frac.len(), 2);
+            prop_assert!(int.chars().all(|c| c.is_ascii_digit()) && !int.is_empty());
+            prop_assert_eq!(text.starts_with('-'), fen < 0);
+        }
+
+        #[test]
+        fn formatting_never_panics(fen in any::<i64>()) {
+            let text = money(fen);
+            prop_assert_eq!(text.starts_with('-'), fen < 0);
+        }
+
+        #[test]
+        fn decimals_parse_to_their_value(
+            neg in any::<bool>(),
+            int in "[0-9]{1,20}",
+            frac in "[0-9]{0,2}",
+            point in any::<bool>(),
+        ) {
+            let text = format!(
+                "{}{int}{}{frac}",
+                if neg { "-" } else { "" },
+                if point || !frac.is_empty() { "." } else { "" },
+            );
+            prop_assert_eq!(parse_money(&text), oracle(neg, &int, &frac), "{}", text);
+        }
+
+        #[test]
+        fn any_text_is_parsed_or_refused_without_panic(text in any::<String>()) {
+            if let Some(v) = parse_money(&text) {
+                // Whatever is accepted is a plain decimal and formats back to the same value.
+                prop_assert_eq!(parse_money(&money(v)), Some(v));
+                let t = text.trim().trim_start_matches('-');
+                prop_assert!(t.chars().all(|c| c.is_ascii_digit() || c == '.'), "{:?}", text);
+            }
+        }
+
+        #[test]
+        fn more_than_two_decimals_or_stray_signs_are_refused(
+            int in "[0-9]{1,6}",
+            frac in "[0-9]{3,6}",
+        ) {
+            prop_assert_eq!(parse_money(&format!("{int}.{frac}")), None);
+            prop_assert_eq!(parse_money(&format!("+{int}")), None);
+            prop_assert_eq!(parse_money(&format!("--{int}")), None);
+            prop_assert_eq!(parse_money(&format!("{int}-")), None);
+        }
     }
 }
