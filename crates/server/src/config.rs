@@ -115,11 +115,13 @@ impl TryFrom<String> for PublicUrl {
 }
 
 impl PublicUrl {
-    /// The base URL of a listen address (`0.0.0.0`/`[::]` become the loopback address).
+    /// The base URL of a listen address (`0.0.0.0`/`[::]` become the loopback address; a
+    /// host name is kept).
     pub fn of_listen(listen: &str) -> Result<PublicUrl, ConfigError> {
-        let addr: std::net::SocketAddr = listen
-            .parse()
-            .map_err(|_| ConfigError::key("listen", format!("{listen:?} is not an address")))?;
+        let Ok(addr) = listen.parse::<std::net::SocketAddr>() else {
+            return PublicUrl::try_from(format!("http://{listen}"))
+                .map_err(|reason| ConfigError::key("listen", reason));
+        };
         let ip = match addr.ip() {
             std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
             std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
@@ -892,6 +894,17 @@ mod tests {
             payments("sandbox = true\n[ybx]\npayment_gateway = \"none\""),
             Ok(Payments::Off)
         ));
+        let url = |listen: &str| PublicUrl::of_listen(listen).map(|u| u.as_str().to_string());
+        assert_eq!(url("[::]:80").ok().as_deref(), Some("http://[::1]"));
+        assert_eq!(
+            url("10.0.0.5:8080").ok().as_deref(),
+            Some("http://10.0.0.5:8080")
+        );
+        assert_eq!(
+            url("localhost:8080").ok().as_deref(),
+            Some("http://localhost:8080")
+        );
+        assert!(url("not an address").is_err());
     }
 
     #[test]
