@@ -5,7 +5,7 @@ mod ops;
 
 use anyhow::Context;
 use boxoffice_core::clock::SystemClock;
-use boxoffice_server::config::Config;
+use boxoffice_server::config::{Config, PublicUrl};
 use boxoffice_server::{serve, shutdown_signal, App, DEMO_CATALOG};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -101,7 +101,11 @@ enum CatalogAction {
 }
 
 fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
-    Ok(Config::load(&path.to_string_lossy(), std::env::vars())?)
+    let (config, warnings) = Config::load(&path.to_string_lossy(), std::env::vars())?;
+    for w in warnings {
+        tracing::warn!("{w}");
+    }
+    Ok(config)
 }
 
 #[tokio::main]
@@ -130,6 +134,9 @@ async fn main() -> anyhow::Result<()> {
             let mut config =
                 Config::for_database(&format!("sqlite://{}", dir.join("boxoffice.db").display()));
             config.listen = addr;
+            // The demo is the sandbox: the payment simulator on, sending to the listen address.
+            config.sandbox = true;
+            config.public_url = Some(PublicUrl::of_listen(&config.listen)?);
             let app = App::open(&config, Arc::new(SystemClock)).await?;
             app.apply_catalog(DEMO_CATALOG).await?;
             let listener = tokio::net::TcpListener::bind(&config.listen)

@@ -217,8 +217,14 @@ pub struct MessagesArgs {
 /// The configuration naming the database.
 fn database_config(db: &DbArgs) -> anyhow::Result<Config> {
     Ok(match (&db.config, &db.database) {
-        (Some(c), _) => Config::load(&c.to_string_lossy(), std::env::vars())
-            .with_context(|| format!("reading {}", c.display()))?,
+        (Some(c), _) => {
+            let (config, warnings) = Config::load(&c.to_string_lossy(), std::env::vars())
+                .with_context(|| format!("reading {}", c.display()))?;
+            for w in warnings {
+                tracing::warn!("{w}");
+            }
+            config
+        }
         (None, Some(url)) => Config::for_database(url),
         (None, None) => match std::env::var("BOXOFFICE_DATABASE") {
             Ok(url) => Config::for_database(&url),

@@ -25,6 +25,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
+use subtle::ConstantTimeEq;
 
 /// Shared state of the operator routes.
 #[derive(Clone)]
@@ -88,10 +89,7 @@ async fn unknown() -> OpError {
 
 /// Byte comparison whose time does not depend on where the inputs differ.
 fn same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.ct_eq(b).into()
 }
 
 async fn auth(State(s): State<Ops>, req: Request, next: Next) -> Response {

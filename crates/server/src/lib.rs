@@ -20,6 +20,7 @@ use boxoffice_ybx::{Ybx, YbxOptions};
 use boxoffice_yueke::{Yueke, YuekeOptions};
 use catalog_file::CatalogFile;
 use config::Config;
+use secrecy::ExposeSecret;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,11 +59,16 @@ impl App {
     ) -> anyhow::Result<App> {
         let offset = parse_offset(&config.timezone)
             .ok_or_else(|| anyhow::anyhow!("bad timezone {}", config.timezone))?;
+        // Features and their secrets are checked before anything is opened.
+        let payments = config.ybx_payments()?;
+        if config.sandbox {
+            tracing::warn!("sandbox features are on (payment simulator, built-in test keys)");
+        }
         let store = SqlStore::connect(
             &config.database,
             &StoreOptions {
                 max_connections: config.max_connections,
-                sqlite_synchronous: config.sqlite_synchronous.clone(),
+                sqlite_synchronous: config.sqlite_synchronous.as_str().to_string(),
             },
         )
         .await?;
@@ -75,7 +81,6 @@ impl App {
         };
         let service =
             Arc::new(Boxoffice::new(wrap(Arc::new(store.clone())), clock, settings).await?);
-        let defaults = YbxOptions::default();
         let ybx = Ybx::new(
             service.clone(),
             YbxOptions {
@@ -84,18 +89,8 @@ impl App {
                     .inventory_quantity_convention
                     .eq_ignore_ascii_case("v3"),
                 agent_cache_ms: config.snapshot_ttl_ms,
-                gateway_key: config
-                    .ybx
-                    .gateway_key
-                    .clone()
-                    .unwrap_or(defaults.gateway_key),
-                wechat_key: config.ybx.wechat_key.clone().unwrap_or(defaults.wechat_key),
-                wechat_mch_id: config
-                    .ybx
-                    .wechat_mch_id
-                    .clone()
-                    .unwrap_or(defaults.wechat_mch_id),
-                public_url: config.ybx.public_url.trim_end_matches('/').to_string(),
+                payments,
+                public_url: config.payment_link_base(),
                 ..YbxOptions::default()
             },
         );
@@ -145,11 +140,17 @@ impl App {
             .merge(boxoffice_vista::router(vista))
             .merge(boxoffice_yueke::router(yueke))
             .merge(boxoffice_ybx::router(self.ybx.clone()));
-        if let Some(token) = self.config.operator.token.clone().filter(|t| !t.is_empty()) {
+        if let Some(token) = self
+            .config
+            .operator
+            .token
+            .clone()
+            .filter(|t| !t.expose_secret().is_empty())
+        {
             router = router.merge(boxoffice_operator::router(
                 self.service.clone(),
                 self.ybx.clone(),
-                token,
+                token.expose_secret().to_string(),
             ));
         }
         router

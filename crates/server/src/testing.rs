@@ -113,7 +113,9 @@ impl TestServer {
         (s, faults.expect("the store was wrapped"))
     }
 
-    /// A server over a given database, with the demo catalogue and configuration tweaks.
+    /// A server over a given database, with the demo catalogue and configuration tweaks. The
+    /// configuration starts in the sandbox (the payment simulator is on) and listens on the
+    /// loopback port it is given; a tweak may change both.
     pub async fn start_on(database: &str, tweak: impl FnOnce(&mut Config)) -> TestServer {
         TestServer::start_wrapped(database, tweak, |store| store).await
     }
@@ -124,8 +126,14 @@ impl TestServer {
         tweak: impl FnOnce(&mut Config),
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
     ) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
         let mut config = Config::for_database(database);
         config.max_connections = 8;
+        config.sandbox = true;
+        config.listen = address.to_string();
         tweak(&mut config);
         let clock = ManualClock::new(test_start());
         let app = App::open_wrapped(&config, Arc::new(clock.clone()), wrap)
@@ -134,10 +142,7 @@ impl TestServer {
         app.apply_catalog(DEMO_CATALOG)
             .await
             .expect("demo catalogue");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let url = format!("http://{address}");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(serve(listener, app.clone(), async move {
             let _ = rx.await;

@@ -12,19 +12,23 @@
 //! refund. Nothing answered `success` is lost.
 
 use crate::booking::issue_tickets;
-use crate::crypto::{md5_upper, sign, triple_des, triple_des_decrypt, verify};
+use crate::crypto::{md5_upper, sign, triple_des, triple_des_decrypt};
 use crate::route::{failure, Ctx};
 use crate::xml::{escape_into, money, Answer, Xml};
-use crate::{Ybx, PROTOCOL};
+use crate::{GatewayKeys, Payments, WeChatMerchant, Ybx, PROTOCOL};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use boxoffice_core::scenic::{
     OutboxEvent, PayMethod, PaymentGateway, Product, VisitChange, VisitEffects, VisitOrder,
     VisitOutcome, VisitPayment, VisitRefusal, VisitState,
 };
 use rand::Rng;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use subtle::ConstantTimeEq;
 
 /// `-1`: no channels.
 pub const NO_CHANNELS: &str = "没有获取到相关支付的渠道信息。";
@@ -66,8 +70,34 @@ impl PaymentGateway for SimulatorGateway {
     }
 }
 
+/// A payment platform outside this server: payment links from a configured template.
+pub struct ExternalGateway {
+    /// The link with `{out_trade_no}`, `{order_id}`, `{total}` (yuan, two decimals) and
+    /// `{channel}` (01, 02, 03) to replace, URL-encoded.
+    pub template: String,
+}
+
+impl PaymentGateway for ExternalGateway {
+    fn pay_url(&self, payment: &VisitPayment, order_number: &str) -> String {
+        let enc = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+        self.template
+            .replace("{out_trade_no}", &enc(&payment.out_trade_no))
+            .replace("{order_id}", &enc(order_number))
+            .replace("{total}", &enc(&money(payment.amount)))
+            .replace("{channel}", &enc(&payment.channel))
+    }
+}
+
+/// Whether a received signature is the expected one (hex, any case), compared in constant time.
+fn same_sign(expected: &str, given: &str) -> bool {
+    let expected = expected.to_ascii_uppercase();
+    let given = given.trim().to_ascii_uppercase();
+    expected.as_bytes().ct_eq(given.as_bytes()).into()
+}
+
+/// The channels an agent may pay through: none when no payment gateway is configured.
 fn channels_for(cx: &Ctx) -> Vec<(&'static str, &'static str)> {
-    if !cx.agent.allow_epay {
+    if cx.ybx.gateway.is_none() || !cx.agent.allow_epay {
         return Vec::new();
     }
     let offered = cx
@@ -112,7 +142,7 @@ pub async fn begin_to_pay(cx: &Ctx) -> Answer {
     let channel = channels_for(cx)
         .into_iter()
         .find(|(id, name)| *id == wanted || *name == wanted);
-    let Some((channel, _)) = channel else {
+    let (Some((channel, _)), Some(gateway)) = (channel, cx.ybx.gateway.as_ref()) else {
         return Answer::err(-2001, UNSUPPORTED_CHANNEL);
     };
     let order = match cx.ybx.svc.store().visit_order_by_number(number).await {
@@ -142,7 +172,7 @@ pub async fn begin_to_pay(cx: &Ctx) -> Answer {
         tracing::error!(error = %e, "BeginToPay could not save the payment");
         return Answer::err(-1, SAVE_FAILED);
     }
-    let url = cx.ybx.gateway.pay_url(&payment, &order.number);
+    let url = gateway.pay_url(&payment, &order.number);
     let mut x = Xml::new();
     x.open("Item")
         .leaf("orderid", &order.number)
@@ -165,12 +195,19 @@ struct Notice {
 }
 
 /// A payment platform's notification (4.2.22). Answers `success` / `fail` (WeChat: its XML).
+/// Without a configured gateway every notification is refused.
 pub async fn notification(ybx: &Ybx, page: &str, query: &str, body: &[u8]) -> Response {
     let wechat = page.eq_ignore_ascii_case("WeChatNotify.aspx");
-    let notice = if wechat {
-        wechat_notice(ybx, body)
-    } else {
-        gateway_notice(ybx, query, body)
+    let notice = match ybx.opts.payments.keys() {
+        None => {
+            tracing::warn!(
+                page,
+                "payment notification refused: no payment gateway is configured"
+            );
+            None
+        }
+        Some(keys) if wechat => keys.wechat.as_ref().and_then(|m| wechat_notice(m, body)),
+        Some(keys) => gateway_notice(keys, query, body),
     };
     let accepted = match notice {
         Some(n) => match settle(ybx, n).await {
@@ -205,9 +242,9 @@ pub async fn notification(ybx: &Ybx, page: &str, query: &str, body: &[u8]) -> Re
 }
 
 /// `NETDH`, `STATUS`, `OpType` (TripleDes under the gateway key), `Sign`, `sign_type`.
-fn gateway_notice(ybx: &Ybx, query: &str, body: &[u8]) -> Option<Notice> {
+fn gateway_notice(keys: &GatewayKeys, query: &str, body: &[u8]) -> Option<Notice> {
     let params = crate::route::Params::parse(query, &String::from_utf8_lossy(body));
-    let key = &ybx.opts.gateway_key;
+    let key = keys.gateway_key.expose_secret();
     let pairs: Vec<(String, String)> = ["netdh", "status", "optype", "sign_type"]
         .iter()
         .filter_map(|k| params.get(k).map(|v| (k.to_string(), v.replace(' ', "+"))))
@@ -216,7 +253,7 @@ fn gateway_notice(ybx: &Ybx, query: &str, body: &[u8]) -> Option<Notice> {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    if !verify(&refs, key, params.text("sign")) {
+    if !same_sign(&sign(&refs, key), params.text("sign")) {
         tracing::warn!("payment notification with a bad Sign");
         return None;
     }
@@ -234,41 +271,39 @@ fn gateway_notice(ybx: &Ybx, query: &str, body: &[u8]) -> Option<Notice> {
     })
 }
 
-/// The text of the first `<name>` element of a WeChat XML body (CDATA or plain).
-fn wx_field(xml: &str, name: &str) -> Option<String> {
-    let open = format!("<{name}>");
-    let close = format!("</{name}>");
-    let start = xml.find(&open)? + open.len();
-    let end = start + xml[start..].find(&close)?;
-    let v = xml[start..end].trim();
-    let v = v
-        .strip_prefix("<![CDATA[")
-        .and_then(|v| v.strip_suffix("]]>"))
-        .unwrap_or(v);
-    Some(v.to_string())
+/// The fields of a WeChat Pay v2 payment notification that are read (`<xml>` root; text or
+/// CDATA; entities decoded by quick-xml).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WxNotify {
+    attach: String,
+    mch_id: String,
+    out_trade_no: String,
+    result_code: String,
+    return_code: String,
+    total_fee: String,
+    transaction_id: String,
+    sign: String,
 }
 
-const WX_FIELDS: &[&str] = &[
-    "appid",
-    "attach",
-    "bank_type",
-    "fee_type",
-    "is_subscribe",
-    "mch_id",
-    "nonce_str",
-    "openid",
-    "out_trade_no",
-    "result_code",
-    "return_code",
-    "time_end",
-    "total_fee",
-    "trade_type",
-    "transaction_id",
-];
+/// Every field of a WeChat notification by name (the signature covers them all, not only those
+/// read), or `None` when the body is not a flat `<xml>` of text elements.
+fn wx_fields(xml: &str) -> Option<BTreeMap<String, String>> {
+    match quick_xml::de::from_str::<BTreeMap<String, String>>(xml) {
+        Ok(fields) => Some(fields),
+        Err(e) => {
+            tracing::warn!(error = %e, "WeChat notification is not readable XML");
+            None
+        }
+    }
+}
 
-/// The WeChat Pay v2 signature of a notification's fields.
+/// The WeChat Pay v2 signature of a notification's fields (`sign` and empty values left out).
 pub fn wechat_sign(fields: &[(&str, String)], key: &str) -> String {
-    let mut f: Vec<&(&str, String)> = fields.iter().filter(|(_, v)| !v.is_empty()).collect();
+    let mut f: Vec<&(&str, String)> = fields
+        .iter()
+        .filter(|(k, v)| !v.is_empty() && *k != "sign")
+        .collect();
     f.sort_by(|a, b| a.0.cmp(b.0));
     let mut s: String = f
         .iter()
@@ -280,34 +315,29 @@ pub fn wechat_sign(fields: &[(&str, String)], key: &str) -> String {
     md5_upper(&s)
 }
 
-fn wechat_notice(ybx: &Ybx, body: &[u8]) -> Option<Notice> {
-    let xml = String::from_utf8_lossy(body);
-    let fields: Vec<(&str, String)> = WX_FIELDS
+fn wechat_notice(merchant: &WeChatMerchant, body: &[u8]) -> Option<Notice> {
+    let xml = std::str::from_utf8(body).ok()?;
+    let fields = wx_fields(xml)?;
+    let n: WxNotify = quick_xml::de::from_str(xml).ok()?;
+    let signed: Vec<(&str, String)> = fields
         .iter()
-        .filter_map(|k| wx_field(&xml, k).map(|v| (*k, v)))
+        .map(|(k, v)| (k.as_str(), v.clone()))
         .collect();
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let given = wx_field(&xml, "sign").unwrap_or_default();
-    if !given.eq_ignore_ascii_case(&wechat_sign(&fields, &ybx.opts.wechat_key)) {
+    let expected = wechat_sign(&signed, merchant.key.expose_secret());
+    if !same_sign(&expected, &n.sign) {
         tracing::warn!("WeChat notification with a bad sign");
         return None;
     }
-    if get("mch_id") != ybx.opts.wechat_mch_id {
+    if n.mch_id != merchant.mch_id {
         return None;
     }
     Some(Notice {
-        order_number: get("attach"),
-        out_trade_no: Some(get("out_trade_no")),
-        platform_no: get("transaction_id"),
-        success: get("return_code") == "SUCCESS" && get("result_code") == "SUCCESS",
+        order_number: n.attach,
+        out_trade_no: Some(n.out_trade_no),
+        platform_no: n.transaction_id,
+        success: n.return_code == "SUCCESS" && n.result_code == "SUCCESS",
         refund: false,
-        amount: get("total_fee").parse().ok(),
+        amount: n.total_fee.parse().ok(),
     })
 }
 
@@ -584,13 +614,16 @@ pub async fn simulator_page(State(ybx): State<Arc<Ybx>>, Path(trade): Path<Strin
 }
 
 /// `POST /ybx/paysim/{trade}` (`action=confirm|decline`): sends the platform's signed
-/// notification to this server, as the real platform would.
+/// notification to this server, as the real platform would — to the server's own base URL
+/// from configuration, never to an address taken from the request.
 pub async fn simulator_answer(
     State(ybx): State<Arc<Ybx>>,
     Path(trade): Path<String>,
-    headers: HeaderMap,
     body: String,
 ) -> Response {
+    let Payments::Simulator { notify_base, .. } = &ybx.opts.payments else {
+        return (StatusCode::NOT_FOUND, page("未找到支付", "")).into_response();
+    };
     let confirm =
         form_urlencoded::parse(body.as_bytes()).any(|(k, v)| k == "action" && v == "confirm");
     let payment = match ybx.svc.store().visit_payment(&trade).await {
@@ -605,11 +638,7 @@ pub async fn simulator_answer(
         Ok(Some(o)) => o,
         _ => return (StatusCode::NOT_FOUND, page("未找到订单", "")).into_response(),
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let base = format!("http://{host}/ybx");
+    let base = format!("{notify_base}/ybx");
     let client = reqwest::Client::new();
     let sent = if payment.channel == "02" {
         let xml = wechat_notification(&ybx, &payment, &order.number, confirm);
@@ -629,8 +658,12 @@ pub async fn simulator_answer(
     };
     let answer = match sent {
         Ok(r) => r.text().await.unwrap_or_default(),
-        Err(e) => format!("notification not delivered: {e}"),
+        Err(e) => {
+            tracing::warn!(error = %e, "the simulator's notification was not delivered");
+            "notification not delivered".to_string()
+        }
     };
+    let answer: String = answer.chars().take(400).collect();
     let mut shown = String::new();
     escape_into(&mut shown, &answer);
     let title = if confirm {
@@ -645,14 +678,28 @@ pub async fn simulator_answer(
     .into_response()
 }
 
-/// The form of a `notify_url.aspx` notification (what the simulated platform sends).
+/// The form of a `notify_url.aspx` notification signed with the configured gateway key (what
+/// the simulated platform sends); empty when no gateway is configured.
 pub fn gateway_notification(
     ybx: &Ybx,
     order_number: &str,
     success: bool,
     refund: bool,
 ) -> Vec<(String, String)> {
-    let key = &ybx.opts.gateway_key;
+    match ybx.opts.payments.keys() {
+        Some(keys) => gateway_form(&keys.gateway_key, order_number, success, refund),
+        None => Vec::new(),
+    }
+}
+
+/// The form of a `notify_url.aspx` notification signed with `key`.
+pub fn gateway_form(
+    key: &secrecy::SecretString,
+    order_number: &str,
+    success: bool,
+    refund: bool,
+) -> Vec<(String, String)> {
+    let key = key.expose_secret();
     let mut form = vec![
         ("NETDH".to_string(), triple_des(order_number, key)),
         (
@@ -678,9 +725,23 @@ pub fn gateway_notification(
     form
 }
 
-/// The XML body of a `WeChatNotify.aspx` notification (what the simulated platform sends).
+/// The XML body of a `WeChatNotify.aspx` notification signed as the configured WeChat merchant
+/// (what the simulated platform sends); empty when no WeChat merchant is configured.
 pub fn wechat_notification(
     ybx: &Ybx,
+    payment: &VisitPayment,
+    order_number: &str,
+    success: bool,
+) -> String {
+    match ybx.opts.payments.keys().and_then(|k| k.wechat.as_ref()) {
+        Some(merchant) => wechat_body(merchant, payment, order_number, success),
+        None => String::new(),
+    }
+}
+
+/// The XML body of a `WeChatNotify.aspx` notification signed as `merchant`.
+pub fn wechat_body(
+    merchant: &WeChatMerchant,
     payment: &VisitPayment,
     order_number: &str,
     success: bool,
@@ -697,7 +758,7 @@ pub fn wechat_notification(
         ("attach", order_number.into()),
         ("bank_type", "CFT".into()),
         ("fee_type", "CNY".into()),
-        ("mch_id", ybx.opts.wechat_mch_id.clone()),
+        ("mch_id", merchant.mch_id.clone()),
         ("nonce_str", nonce),
         ("out_trade_no", payment.out_trade_no.clone()),
         (
@@ -709,13 +770,22 @@ pub fn wechat_notification(
         ("trade_type", "NATIVE".into()),
         ("transaction_id", transaction),
     ];
-    let s = wechat_sign(&fields, &ybx.opts.wechat_key);
+    let s = wechat_sign(&fields, merchant.key.expose_secret());
     let mut xml = String::from("<xml>");
     for (k, v) in &fields {
-        xml.push_str(&format!("<{k}><![CDATA[{v}]]></{k}>"));
+        push_cdata(&mut xml, k, v);
     }
-    xml.push_str(&format!("<sign><![CDATA[{s}]]></sign></xml>"));
+    push_cdata(&mut xml, "sign", &s);
+    xml.push_str("</xml>");
     xml
+}
+
+/// `<name><![CDATA[value]]></name>`, a `]]>` inside the value split across two sections.
+fn push_cdata(xml: &mut String, name: &str, value: &str) {
+    xml.push_str(&format!(
+        "<{name}><![CDATA[{}]]></{name}>",
+        value.replace("]]>", "]]]]><![CDATA[>")
+    ));
 }
 
 #[cfg(test)]
@@ -723,11 +793,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wechat_fields_read_cdata_and_plain_text() {
-        let xml = "<xml><a><![CDATA[x y]]></a><b>2</b></xml>";
-        assert_eq!(wx_field(xml, "a").as_deref(), Some("x y"));
-        assert_eq!(wx_field(xml, "b").as_deref(), Some("2"));
-        assert_eq!(wx_field(xml, "c"), None);
+    fn wechat_fields_read_cdata_entities_and_plain_text() {
+        let xml = "<xml><a><![CDATA[x <y>]]></a><b>2</b><c>a &amp; b</c>\
+                   <d><![CDATA[p]]]]><![CDATA[>q]]></d></xml>";
+        let f = wx_fields(xml).expect("fields");
+        assert_eq!(f.get("a").map(String::as_str), Some("x <y>"));
+        assert_eq!(f.get("b").map(String::as_str), Some("2"));
+        assert_eq!(f.get("c").map(String::as_str), Some("a & b"));
+        assert_eq!(f.get("d").map(String::as_str), Some("p]]>q"));
+        assert_eq!(f.get("e"), None);
+        assert!(wx_fields("<xml><a>").is_none());
+    }
+
+    #[test]
+    fn cdata_written_survives_a_closing_sequence() {
+        let mut xml = String::from("<xml>");
+        push_cdata(&mut xml, "attach", "a]]><evil/>");
+        xml.push_str("</xml>");
+        assert_eq!(
+            xml,
+            "<xml><attach><![CDATA[a]]]]><![CDATA[><evil/>]]></attach></xml>"
+        );
+        let f = wx_fields(&xml).expect("fields");
+        assert_eq!(f.get("attach").map(String::as_str), Some("a]]><evil/>"));
+    }
+
+    #[test]
+    fn signatures_compare_in_any_case_and_not_by_prefix() {
+        assert!(same_sign("9A0A8659", "9a0a8659"));
+        assert!(same_sign("9A0A8659", " 9A0A8659 "));
+        assert!(!same_sign("9A0A8659", "9A0A865"));
+        assert!(!same_sign("9A0A8659", ""));
     }
 
     #[test]

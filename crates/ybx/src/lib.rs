@@ -22,6 +22,7 @@ pub use agent::Agent;
 use axum::routing::any;
 use axum::Router;
 use boxoffice_core::Boxoffice;
+use secrecy::SecretString;
 use std::sync::Arc;
 
 /// The protocol name under which agents' credentials (user, data key, options) are stored.
@@ -38,13 +39,8 @@ pub struct YbxOptions {
     pub agent_cache_ms: i64,
     /// Most days between the first and last date of an inventory or time-segment query.
     pub max_query_days: i64,
-    /// Key of the payment gateway's `notify_url.aspx` notifications (TripleDes fields and MD5
-    /// `Sign`).
-    pub gateway_key: String,
-    /// WeChat Pay merchant API key (v2 MD5 signatures of `WeChatNotify.aspx`).
-    pub wechat_key: String,
-    /// WeChat Pay merchant id expected in notifications.
-    pub wechat_mch_id: String,
+    /// How instant payments are taken (default: not at all).
+    pub payments: Payments,
     /// Public base URL of this server for payment pages (`payurl`); empty: relative URLs.
     pub public_url: String,
 }
@@ -56,10 +52,82 @@ impl Default for YbxOptions {
             max_body_bytes: 64 * 1024,
             agent_cache_ms: 1000,
             max_query_days: 7,
-            gateway_key: "YBX-SIMULATED-GATEWAY-KEY-0000000000".into(),
-            wechat_key: "YBXSIMULATEDWECHATPAYAPIKEY00000".into(),
-            wechat_mch_id: "1900000109".into(),
+            payments: Payments::Off,
             public_url: String::new(),
+        }
+    }
+}
+
+/// How instant payments (GetPayChannel, BeginToPay, the platforms' notifications) are taken.
+#[derive(Debug, Clone, Default)]
+pub enum Payments {
+    /// No payment gateway: GetPayChannel offers no channel, BeginToPay answers `-2001`, and the
+    /// notification pages refuse everything.
+    #[default]
+    Off,
+    /// The built-in payment simulator, a sandbox feature: payment links lead to
+    /// `/ybx/paysim/{trade}`, whose answer sends the platform's signed notification to
+    /// `notify_base` (this server's own base URL, from configuration — never from a request).
+    Simulator {
+        /// The keys the simulated platform signs with.
+        keys: GatewayKeys,
+        /// Base URL the notifications are sent to (`…/ybx/POST/notify_url.aspx`).
+        notify_base: String,
+    },
+    /// A payment platform outside this server: payment links are `pay_url` with `{out_trade_no}`,
+    /// `{order_id}`, `{total}` and `{channel}` replaced; its notifications are checked with `keys`.
+    External {
+        /// The keys the platform signs with.
+        keys: GatewayKeys,
+        /// The payment link template.
+        pay_url: String,
+    },
+}
+
+impl Payments {
+    /// The keys notifications are checked with; `None` when no gateway is configured.
+    pub fn keys(&self) -> Option<&GatewayKeys> {
+        match self {
+            Payments::Off => None,
+            Payments::Simulator { keys, .. } | Payments::External { keys, .. } => Some(keys),
+        }
+    }
+    /// Whether the built-in simulator is on.
+    pub fn simulator(&self) -> bool {
+        matches!(self, Payments::Simulator { .. })
+    }
+}
+
+/// The payment platforms' signing keys.
+#[derive(Debug, Clone)]
+pub struct GatewayKeys {
+    /// Key of the payment gateway's `notify_url.aspx` notifications (TripleDes fields and MD5
+    /// `Sign`).
+    pub gateway_key: SecretString,
+    /// The WeChat Pay merchant whose `WeChatNotify.aspx` notifications are accepted (`None`:
+    /// WeChat notifications are refused).
+    pub wechat: Option<WeChatMerchant>,
+}
+
+/// A WeChat Pay merchant: API key and merchant id.
+#[derive(Debug, Clone)]
+pub struct WeChatMerchant {
+    /// Merchant API key (v2 MD5 signatures).
+    pub key: SecretString,
+    /// Merchant id expected in notifications (`mch_id`).
+    pub mch_id: String,
+}
+
+impl GatewayKeys {
+    /// The simulator's built-in test keys. They are public (they are in the source), so they
+    /// are only ever used in the sandbox.
+    pub fn sandbox() -> GatewayKeys {
+        GatewayKeys {
+            gateway_key: SecretString::from("YBX-SIMULATED-GATEWAY-KEY-0000000000"),
+            wechat: Some(WeChatMerchant {
+                key: SecretString::from("YBXSIMULATEDWECHATPAYAPIKEY00000"),
+                mch_id: "1900000109".into(),
+            }),
         }
     }
 }
@@ -69,7 +137,8 @@ pub struct Ybx {
     svc: Arc<Boxoffice>,
     opts: YbxOptions,
     agents: agent::AgentCache,
-    gateway: Arc<dyn boxoffice_core::scenic::PaymentGateway>,
+    /// The payment gateway; `None` when instant payment is off.
+    gateway: Option<Arc<dyn boxoffice_core::scenic::PaymentGateway>>,
     /// Callback deliveries in flight (at most `callbacks::BATCH`).
     deliveries: Arc<tokio::sync::Semaphore>,
     /// Rounds of the callback worker that found nothing due and nothing in flight.
@@ -79,9 +148,16 @@ pub struct Ybx {
 impl Ybx {
     /// A front end over the service.
     pub fn new(svc: Arc<Boxoffice>, opts: YbxOptions) -> Arc<Ybx> {
-        let gateway = Arc::new(epay::SimulatorGateway {
-            base: opts.public_url.clone(),
-        });
+        let gateway: Option<Arc<dyn boxoffice_core::scenic::PaymentGateway>> = match &opts.payments
+        {
+            Payments::Off => None,
+            Payments::Simulator { .. } => Some(Arc::new(epay::SimulatorGateway {
+                base: opts.public_url.clone(),
+            })),
+            Payments::External { pay_url, .. } => Some(Arc::new(epay::ExternalGateway {
+                template: pay_url.clone(),
+            })),
+        };
         Arc::new(Ybx {
             svc,
             opts,
@@ -146,13 +222,17 @@ impl Ybx {
     }
 }
 
-/// The routes: `/ybx/<Page>.aspx` and `/ybx/POST/<Page>.aspx` (any case).
+/// The routes: `/ybx/<Page>.aspx` and `/ybx/POST/<Page>.aspx` (any case), and the payment
+/// simulator's `/ybx/paysim/{trade}` when it is on (sandbox).
 pub fn router(ybx: Arc<Ybx>) -> Router {
-    Router::new()
-        .route(
+    let mut router = Router::new();
+    if ybx.opts.payments.simulator() {
+        router = router.route(
             "/ybx/paysim/{trade}",
             axum::routing::get(epay::simulator_page).post(epay::simulator_answer),
-        )
+        );
+    }
+    router
         .route("/ybx/{*page}", any(route::page))
         .route("/YBX/{*page}", any(route::page))
         .route("/Ybx/{*page}", any(route::page))
