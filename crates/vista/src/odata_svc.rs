@@ -288,9 +288,7 @@ pub async fn resource(
     };
     let catalog = vista.svc.catalog();
     let venues: Vec<&Arc<Venue>> = catalog
-        .venues
-        .iter()
-        .filter(|v| caller.partner.may_sell(&v.code))
+        .venues_for(&caller.partner, boxoffice_core::catalog::Protocol::Vista)
         .collect();
     let (ty, fragment, entities) = match segment.name.as_str() {
         "Cinemas" => (
