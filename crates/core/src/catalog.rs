@@ -642,7 +642,7 @@ pub enum CredentialOptions {
     /// A Yueke channel's grants.
     Yueke(YuekeChannelOptions),
     /// A 游宝星 agent's provisioning.
-    Ybx(YbxAgentOptions),
+    Ybx(Box<YbxAgentOptions>),
 }
 
 impl CredentialOptions {
@@ -654,7 +654,7 @@ impl CredentialOptions {
         Ok(match protocol {
             Protocol::Vista => CredentialOptions::Vista(VistaTokenOptions::deserialize(d)?),
             Protocol::Yueke => CredentialOptions::Yueke(YuekeChannelOptions::deserialize(d)?),
-            Protocol::Ybx => CredentialOptions::Ybx(YbxAgentOptions::deserialize(d)?),
+            Protocol::Ybx => CredentialOptions::Ybx(Box::new(YbxAgentOptions::deserialize(d)?)),
         })
     }
     /// Reads options of a protocol from a JSON value.
@@ -921,8 +921,14 @@ fn check_option_references(at: &str, c: &Credential, sold: &[&Venue]) -> Result<
             }
         }
         Some(CredentialOptions::Yueke(o)) => {
+            // Yueke reaches a venue by its link only.
+            let linked = |v: &&&Venue| v.links.contains_key(Protocol::Yueke.as_str());
             if let Some(tt) = &o.ticket_type {
-                if let Some(v) = sold.iter().find(|v| v.ticket_type(tt).is_none()) {
+                if let Some(v) = sold
+                    .iter()
+                    .filter(linked)
+                    .find(|v| v.ticket_type(tt).is_none())
+                {
                     return Err(CatalogError::at(
                         format!("{at}.ticket_type"),
                         format!("venue \"{}\" has no ticket type \"{tt}\"", v.code),
