@@ -531,13 +531,13 @@ fn build_session(at: &str, venue: &Venue, s: SessionDoc, today: NaiveDate) -> Ch
     let Some(screen) = venue.screen(s.screen) else {
         return err(
             format!("{at}.screen"),
-            format!("venue \"{}\" has no screen {}", venue.code, s.screen),
+            format!("unknown screen {} at venue \"{}\"", s.screen, venue.code),
         );
     };
     if venue.film(&s.film).is_none() {
         return err(
             format!("{at}.film"),
-            format!("venue \"{}\" has no film \"{}\"", venue.code, s.film),
+            format!("unknown film \"{}\" at venue \"{}\"", s.film, venue.code),
         );
     }
     let Some(start) = parse_start(&s.start, today) else {
@@ -556,15 +556,18 @@ fn build_session(at: &str, venue: &Venue, s: SessionDoc, today: NaiveDate) -> Ch
             return err(
                 format!("{at}.ticket"),
                 format!(
-                    "venue \"{}\" has no ticket type \"{}\"",
-                    venue.code, p.ticket
+                    "unknown ticket type \"{}\" at venue \"{}\"",
+                    p.ticket, venue.code
                 ),
             );
         }
         if !screen.areas.iter().any(|a| a.category == p.area) {
             return err(
                 format!("{at}.area"),
-                format!("screen {} has no area of category \"{}\"", s.screen, p.area),
+                format!(
+                    "unknown area category \"{}\" in screen {}",
+                    p.area, s.screen
+                ),
             );
         }
         at_least(format!("{at}.price"), p.price, 0)?;
@@ -1372,10 +1375,10 @@ options = { login_md5 = "A540459139867E3EB98F0686EE199B2A", products = ["ADULT"]
             ("price = 1000", "price = -5", "venue[0].goods[0].price: must be 0 or more (is -5)"),
             ("price = 12000", "price = -5", "venue[1].product[0].price: must be 0 or more (is -5)"),
             ("start = \"today+1 10:50\"", "start = \"tomorrow\"", "venue[0].session[0].start: \"tomorrow\" is not `today[±N] HH:MM`, `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]`"),
-            ("screen = 1\n", "screen = 3\n", "venue[0].session[0].screen: venue \"C1\" has no screen 3"),
-            ("film = \"F1\"", "film = \"F9\"", "venue[0].session[0].film: venue \"C1\" has no film \"F9\""),
-            ("ticket = \"T1\"", "ticket = \"T9\"", "venue[0].session[0].prices[0].ticket: venue \"C1\" has no ticket type \"T9\""),
-            ("area = \"STD\"", "area = \"VIP\"", "venue[0].session[0].prices[0].area: screen 1 has no area of category \"VIP\""),
+            ("screen = 1\n", "screen = 3\n", "venue[0].session[0].screen: unknown screen 3 at venue \"C1\""),
+            ("film = \"F1\"", "film = \"F9\"", "venue[0].session[0].film: unknown film \"F9\" at venue \"C1\""),
+            ("ticket = \"T1\"", "ticket = \"T9\"", "venue[0].session[0].prices[0].ticket: unknown ticket type \"T9\" at venue \"C1\""),
+            ("area = \"STD\"", "area = \"VIP\"", "venue[0].session[0].prices[0].area: unknown area category \"VIP\" in screen 1"),
             ("end = \"10:00\"", "end = \"07:00\"", "venue[1].line[0].segment[0].end: 07:00 is not after the start 08:00"),
             ("start = \"08:00\"", "start = \"8h\"", "venue[1].line[0].segment[0].start: \"8h\" is not a time HH:MM"),
             ("lines = [\"01\"]", "lines = [\"09\"]", "venue[1].product[0].lines[0]: no line \"09\" at this venue"),
