@@ -1049,6 +1049,82 @@ impl Catalog {
 mod tests {
     use super::*;
 
+    fn venue(code: &str, kind: VenueKind) -> Venue {
+        serde_json::from_value(serde_json::json!({"code": code, "name": code, "kind": kind}))
+            .expect("venue")
+    }
+
+    fn partner(venues: &[&str]) -> Partner {
+        serde_json::from_value(serde_json::json!({"code": "p", "name": "p", "venues": venues}))
+            .expect("partner")
+    }
+
+    #[test]
+    fn all_venues_resolve_to_the_kinds_a_protocol_sells() {
+        let catalog = Catalog::new(
+            vec![
+                venue("C", VenueKind::Cinema),
+                venue("T", VenueKind::Theatre),
+                venue("S", VenueKind::ScenicArea),
+            ],
+            vec![],
+            vec![],
+        );
+        let codes = |p: &Partner, protocol| -> Vec<String> {
+            catalog
+                .venues_for(p, protocol)
+                .map(|v| v.code.clone())
+                .collect()
+        };
+        let all = partner(&[]);
+        assert_eq!(codes(&all, Protocol::Vista), ["C", "T"]);
+        assert_eq!(codes(&all, Protocol::Yueke), ["C", "T"]);
+        assert_eq!(codes(&all, Protocol::Ybx), ["T", "S"]);
+        let some = partner(&["C", "S"]);
+        assert_eq!(codes(&some, Protocol::Vista), ["C"]);
+        assert_eq!(codes(&some, Protocol::Ybx), ["S"]);
+        assert!(catalog.venue_for(&some, Protocol::Vista, "S").is_none());
+        assert!(catalog.venue_for(&some, Protocol::Vista, "C").is_some());
+        assert!(
+            catalog.venue_for(&some, Protocol::Vista, "T").is_none(),
+            "not granted"
+        );
+    }
+
+    #[test]
+    fn partners_must_name_venues_their_protocols_sell() {
+        let venues = [
+            venue("C", VenueKind::Cinema),
+            venue("S", VenueKind::ScenicArea),
+        ];
+        let all: Vec<&Venue> = venues.iter().collect();
+        let find = |code: &str| all.iter().copied().find(|v| v.code == code);
+        let mut p = partner(&["C", "S"]);
+        p.credentials =
+            vec![
+                serde_json::from_value(serde_json::json!({"protocol": "vista", "key": "K"}))
+                    .expect("credential"),
+            ];
+        let e = check_partners(&[p.clone()], find, &all, |_, _| None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "partner[0].venues[1]: \"S\" is a scenic_area, which none of the partner's protocols (vista) sells"
+        );
+        p.venues = vec!["X".into()];
+        let e = check_partners(&[p.clone()], find, &all, |_, _| None).unwrap_err();
+        assert_eq!(e.to_string(), "partner[0].venues[0]: unknown venue \"X\"");
+        p.venues = vec!["C".into()];
+        assert_eq!(
+            check_partners(&[p.clone()], find, &all, |_, _| None),
+            Ok(())
+        );
+        let e = check_partners(&[p], find, &all, |_, _| Some("q".into())).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "partner[0].credential[0].key: partner \"q\" already holds this vista key"
+        );
+    }
+
     #[test]
     fn seat_keys_round_trip() {
         let k = SeatKey {

@@ -339,16 +339,9 @@ fn check_links(venues: &[VenueDoc]) -> Checked {
     Ok(())
 }
 
-/// A venue and its sessions from its table.
-fn build_venue(at: &str, v: VenueDoc, today: NaiveDate) -> Checked<(Venue, Vec<Session>)> {
-    required(format!("{at}.code"), &v.code)?;
-    required(format!("{at}.name"), &v.name)?;
-    if let Some(limit) = v.refund_limit_per_session {
-        at_least(format!("{at}.refund_limit_per_session"), limit, 0)?;
-    }
-    if let Some(most) = v.max_goods_per_item {
-        at_least(format!("{at}.max_goods_per_item"), most, 1)?;
-    }
+/// A scenic area has no screens, films or sessions; only a scenic area has scenic settings,
+/// lines and products.
+fn check_kind_tables(at: &str, v: &VenueDoc) -> Checked {
     if v.kind == VenueKind::ScenicArea {
         for (key, n) in [
             ("screen", v.screen.len()),
@@ -375,6 +368,20 @@ fn build_venue(at: &str, v: VenueDoc, today: NaiveDate) -> Checked<(Venue, Vec<S
             format!("a {} has no {key}; only a scenic_area has", v.kind.as_str()),
         );
     }
+    Ok(())
+}
+
+/// A venue and its sessions from its table.
+fn build_venue(at: &str, v: VenueDoc, today: NaiveDate) -> Checked<(Venue, Vec<Session>)> {
+    required(format!("{at}.code"), &v.code)?;
+    required(format!("{at}.name"), &v.name)?;
+    if let Some(limit) = v.refund_limit_per_session {
+        at_least(format!("{at}.refund_limit_per_session"), limit, 0)?;
+    }
+    if let Some(most) = v.max_goods_per_item {
+        at_least(format!("{at}.max_goods_per_item"), most, 1)?;
+    }
+    check_kind_tables(at, &v)?;
     let mut screens = Vec::new();
     for (i, s) in v.screen.into_iter().enumerate() {
         screens.push(build_screen(&format!("{at}.screen[{i}]"), s)?);
