@@ -10,7 +10,7 @@ const OTHER: &str = "OTHER-CONNECT-TOKEN";
 async fn with_second_partner() -> TestServer {
     let server = TestServer::start().await;
     let extra = format!(
-        "{}\n[[partner]]\ncode = \"other\"\nname = \"Other OTA\"\nchannel = \"RSP\"\n\n[[partner.credential]]\nprotocol = \"vista\"\nkey = \"{OTHER}\"\n\n[[partner]]\ncode = \"elsewhere\"\nname = \"Restricted\"\nchannel = \"RSP\"\nvenues = [\"9999\"]\n\n[[partner.credential]]\nprotocol = \"vista\"\nkey = \"RESTRICTED-TOKEN\"\noptions = {{ allow_refunds = false }}\n\n[[partner]]\ncode = \"flex\"\nname = \"Flexible\"\nchannel = \"RSP\"\n\n[[partner.credential]]\nprotocol = \"vista\"\nkey = \"FLEX-TOKEN\"\noptions = {{ allow_price_override = true, allow_external_payments = false }}\n",
+        "{}\n[[partner]]\ncode = \"other\"\nname = \"Other OTA\"\nchannel = \"RSP\"\n\n[[partner.credential]]\nprotocol = \"vista\"\nkey = \"{OTHER}\"\n\n[[partner]]\ncode = \"elsewhere\"\nname = \"Restricted\"\nchannel = \"RSP\"\nvenues = [\"58\"]\n\n[[partner.credential]]\nprotocol = \"vista\"\nkey = \"RESTRICTED-TOKEN\"\noptions = {{ allow_refunds = false }}\n\n[[partner]]\ncode = \"flex\"\nname = \"Flexible\"\nchannel = \"RSP\"\n\n[[partner.credential]]\nprotocol = \"vista\"\nkey = \"FLEX-TOKEN\"\noptions = {{ allow_price_override = true, allow_external_payments = false }}\n",
         boxoffice_server::DEMO_CATALOG
     );
     server
@@ -157,7 +157,7 @@ async fn a_partner_limited_to_other_venues_and_without_refunds_is_refused() {
         .get(&format!("{ODATA}/Cinemas?$select=ID"))
         .await
         .json();
-    assert_eq!(cinemas["value"], json!([]));
+    assert_eq!(cinemas["value"], json!([{"ID": "58"}]));
     let refund = json!({"CinemaId": "0200", "BookingNumber": 100001, "RefundReason": "x", "MarkAsRefundedOnly": true});
     assert_eq!(
         restricted.post(REFUND_BOOKING, &refund).await.text,

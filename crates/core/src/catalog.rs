@@ -30,6 +30,74 @@ pub enum VenueKind {
     ScenicArea,
 }
 
+impl VenueKind {
+    /// The name used in the catalogue file, e.g. `"scenic_area"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VenueKind::Cinema => "cinema",
+            VenueKind::Theatre => "theatre",
+            VenueKind::ScenicArea => "scenic_area",
+        }
+    }
+}
+
+/// A partner protocol served by a front end; the `protocol` of a [`Credential`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    /// Vista Connect (`/WSVistaWebClient`).
+    Vista,
+    /// Yueke cloud (`/route?api=ykse.partner.*`).
+    Yueke,
+    /// 游宝星 e-ticket interface (`*.aspx`).
+    Ybx,
+}
+
+impl Protocol {
+    /// Every protocol.
+    pub const ALL: [Protocol; 3] = [Protocol::Vista, Protocol::Yueke, Protocol::Ybx];
+
+    /// The name used in credentials and venue links, e.g. `"yueke"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Vista => "vista",
+            Protocol::Yueke => "yueke",
+            Protocol::Ybx => "ybx",
+        }
+    }
+
+    /// A protocol by its name.
+    pub fn parse(name: &str) -> Option<Protocol> {
+        Protocol::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
+    /// Whether the protocol sells venues of a kind. Vista Connect and Yueke sell sessions with
+    /// reserved seats: cinemas and theatres. 游宝星 sells scenic areas; a theatre is a 游宝星
+    /// supplier in theatre mode (its scenic pages answer `THEATER_MODE`), so it belongs to
+    /// 游宝星 too. A cinema is never a 游宝星 supplier, a scenic area never a Vista or Yueke
+    /// cinema.
+    pub fn sells(self, kind: VenueKind) -> bool {
+        match self {
+            Protocol::Vista | Protocol::Yueke => {
+                matches!(kind, VenueKind::Cinema | VenueKind::Theatre)
+            }
+            Protocol::Ybx => matches!(kind, VenueKind::ScenicArea | VenueKind::Theatre),
+        }
+    }
+
+    /// Whether venues carry an identifier of their own in this protocol (`links`): Vista names
+    /// a venue by its code.
+    pub fn links_venues(self) -> bool {
+        !matches!(self, Protocol::Vista)
+    }
+}
+
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A cinema, theatre or scenic area.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Venue {
@@ -110,6 +178,7 @@ fn default_max_goods() -> i64 {
 
 /// A goods item (卖品, concession): popcorn, drinks, combos.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct Goods {
     /// Code, e.g. `"1728"`.
     pub code: String,
@@ -328,6 +397,7 @@ pub struct Seat {
 
 /// A film, show or product.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct Film {
     /// Code, e.g. `"HO00012501"`.
     pub code: String,
@@ -358,6 +428,7 @@ pub struct Film {
 
 /// A ticket type (票类): who may buy it, through which channels, at most how many per order.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct TicketType {
     /// Code, e.g. `"0056"`.
     pub code: String,
@@ -486,7 +557,8 @@ pub struct Partner {
     /// Sales channel the partner sells on (ticket types are filtered by it), e.g. `"RSP"`.
     #[serde(default)]
     pub channel: String,
-    /// Venue codes it may sell (empty: all).
+    /// Venue codes it may sell (empty: all); through each protocol, only those of a kind the
+    /// protocol sells ([`Partner::may_sell_through`]).
     #[serde(default)]
     pub venues: Vec<String>,
     /// Credentials and options, one per protocol; opaque to the core.
@@ -499,9 +571,17 @@ pub struct Partner {
 }
 
 impl Partner {
-    /// Whether the partner may sell at a venue.
+    /// Whether the partner's grant names a venue (an empty grant names every venue), whatever
+    /// the protocol. What a partner may sell through a protocol is
+    /// [`Partner::may_sell_through`] / [`Catalog::venues_for`].
     pub fn may_sell(&self, venue_code: &str) -> bool {
         self.venues.is_empty() || self.venues.iter().any(|v| v == venue_code)
+    }
+    /// Whether the partner may sell a venue through a protocol: the grant names it and the
+    /// protocol sells its kind ([`Protocol::sells`]). "All venues" (an empty grant) therefore
+    /// means all venues the protocol can sell.
+    pub fn may_sell_through(&self, protocol: Protocol, venue: &Venue) -> bool {
+        protocol.sells(venue.kind) && self.may_sell(&venue.code)
     }
     /// This partner's credential for a protocol.
     pub fn credential(&self, protocol: &str) -> Option<&Credential> {
@@ -544,6 +624,321 @@ impl Credential {
             .and_then(|v| v.as_bool())
             .unwrap_or(default)
     }
+    /// The options read as the typed options of the credential's protocol (`None` for an
+    /// unknown protocol or options that do not fit it).
+    pub fn typed_options(&self) -> Option<CredentialOptions> {
+        let value = serde_json::Value::Object(self.options.clone());
+        CredentialOptions::from_value(Protocol::parse(&self.protocol)?, value).ok()
+    }
+}
+
+/// The options of a credential, typed per protocol. The catalogue file is read through these
+/// types (unknown keys and wrong types are refused); the credential stores them as the JSON
+/// object [`CredentialOptions::to_map`] writes, which front ends read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CredentialOptions {
+    /// A Vista Connect token's security profile.
+    Vista(VistaTokenOptions),
+    /// A Yueke channel's grants.
+    Yueke(YuekeChannelOptions),
+    /// A 游宝星 agent's provisioning.
+    Ybx(Box<YbxAgentOptions>),
+}
+
+impl CredentialOptions {
+    /// Reads options of a protocol from any serde deserializer.
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        protocol: Protocol,
+        d: D,
+    ) -> Result<CredentialOptions, D::Error> {
+        Ok(match protocol {
+            Protocol::Vista => CredentialOptions::Vista(VistaTokenOptions::deserialize(d)?),
+            Protocol::Yueke => CredentialOptions::Yueke(YuekeChannelOptions::deserialize(d)?),
+            Protocol::Ybx => CredentialOptions::Ybx(Box::new(YbxAgentOptions::deserialize(d)?)),
+        })
+    }
+    /// Reads options of a protocol from a JSON value.
+    pub fn from_value(
+        protocol: Protocol,
+        value: serde_json::Value,
+    ) -> Result<CredentialOptions, serde_json::Error> {
+        CredentialOptions::deserialize(protocol, value)
+    }
+    /// The stored form: a JSON object with every option that has a value.
+    pub fn to_map(&self) -> serde_json::Map<String, serde_json::Value> {
+        let value = match self {
+            CredentialOptions::Vista(o) => serde_json::to_value(o),
+            CredentialOptions::Yueke(o) => serde_json::to_value(o),
+            CredentialOptions::Ybx(o) => serde_json::to_value(o),
+        };
+        match value {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Options of a Vista Connect token (`protocol = "vista"`): its security profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VistaTokenOptions {
+    /// The partner may set its own ticket prices (`PriceInCents` on AddTickets).
+    #[serde(default)]
+    pub allow_price_override: bool,
+    /// The partner may refund bookings.
+    #[serde(default = "yes")]
+    pub allow_refunds: bool,
+    /// The partner may complete orders with external payments.
+    #[serde(default = "yes")]
+    pub allow_external_payments: bool,
+}
+
+impl Default for VistaTokenOptions {
+    fn default() -> Self {
+        VistaTokenOptions {
+            allow_price_override: false,
+            allow_refunds: true,
+            allow_external_payments: true,
+        }
+    }
+}
+
+/// Options of a Yueke channel (`protocol = "yueke"`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YuekeChannelOptions {
+    /// APIs granted, by name (`ykse.partner.…`), or `"*"` for every API; none when empty.
+    #[serde(default)]
+    pub apis: Vec<String>,
+    /// The ticket type whose prices Yueke quotes (`None`: the session's first price).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_type: Option<String>,
+}
+
+/// How a 游宝星 agent's `sign` is checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignCheck {
+    /// The signature is verified.
+    #[default]
+    Strict,
+    /// Any non-empty `sign` is accepted.
+    Off,
+}
+
+/// Options of a 游宝星 agent (`protocol = "ybx"`): its provisioning. Runtime settings kept in
+/// the database override them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YbxAgentOptions {
+    /// `UPPER(MD5(login password))`, 32 hexadecimal digits.
+    pub login_md5: String,
+    /// `UPPER(MD5(payment password))`, 32 hexadecimal digits (`None`: not set yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pay_md5: Option<String>,
+    /// The account is enabled.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Client unit id (`DWID`; `None`: the partner code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_id: Option<String>,
+    /// Client unit type (`DWSX`, `"1"`–`"8"`; `None`: `"1"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_type: Option<String>,
+    /// Display name (`customername`; `None`: the partner name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Reserved mobile 1.
+    #[serde(default)]
+    pub mobile1: String,
+    /// Reserved mobile 2.
+    #[serde(default)]
+    pub mobile2: String,
+    /// E-mail.
+    #[serde(default)]
+    pub email: String,
+    /// May leave orders to be paid at the counter.
+    #[serde(default)]
+    pub allow_cash: bool,
+    /// May pay from the deposit account.
+    #[serde(default)]
+    pub allow_deposit: bool,
+    /// May pay from the rebate account.
+    #[serde(default)]
+    pub allow_rebate: bool,
+    /// May pay instantly (gateway).
+    #[serde(default)]
+    pub allow_epay: bool,
+    /// Most persons per visit date (0: unlimited).
+    #[serde(default)]
+    pub daily_max: i64,
+    /// Product ids it may sell, or `"*"` for all (empty: none).
+    #[serde(default = "every_product")]
+    pub products: Vec<String>,
+    /// Its own prices per product id, in fen.
+    #[serde(default)]
+    pub prices: std::collections::BTreeMap<String, i64>,
+    /// How its signatures are checked.
+    #[serde(default)]
+    pub sign_check: SignCheck,
+    /// Callback base address (empty: no callbacks).
+    #[serde(default)]
+    pub responseaddr: String,
+    /// Official notices to visitors are sent.
+    #[serde(default = "yes")]
+    pub sendofficiallysnotify: bool,
+}
+
+fn every_product() -> Vec<String> {
+    vec!["*".into()]
+}
+
+/// Why catalogue documents cannot be applied: where (a path into the catalogue file, e.g.
+/// `partner[1].venues[0]`: tables and arrays by their key, array entries counted from 0 in file
+/// order) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct CatalogError {
+    /// Where, e.g. `venue[0].session[2].prices[1].ticket`.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl CatalogError {
+    /// An error at a path.
+    pub fn at(path: impl Into<String>, message: impl Into<String>) -> CatalogError {
+        CatalogError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Checks what partners refer to against the venues the catalogue will hold once they are
+/// applied (`venue` finds one by code): granted venues exist and are sold by one of the
+/// partner's protocols, credential keys are not another partner's (`holder` names the partner
+/// already holding a protocol's key), and options name products and ticket types of the venues
+/// the partner sells through that protocol. `partners` are in file order (paths count them).
+pub fn check_partners<'a>(
+    partners: &[Partner],
+    venue: impl Fn(&str) -> Option<&'a Venue>,
+    all_venues: &[&'a Venue],
+    holder: impl Fn(&str, &str) -> Option<String>,
+) -> Result<(), CatalogError> {
+    for (i, p) in partners.iter().enumerate() {
+        let at = format!("partner[{i}]");
+        let protocols: Vec<Protocol> = p
+            .credentials
+            .iter()
+            .filter_map(|c| Protocol::parse(&c.protocol))
+            .collect();
+        for (j, code) in p.venues.iter().enumerate() {
+            let Some(v) = venue(code) else {
+                return Err(CatalogError::at(
+                    format!("{at}.venues[{j}]"),
+                    format!("unknown venue \"{code}\""),
+                ));
+            };
+            if !protocols.is_empty() && !protocols.iter().any(|pr| pr.sells(v.kind)) {
+                return Err(CatalogError::at(
+                    format!("{at}.venues[{j}]"),
+                    format!(
+                        "\"{code}\" is a {}, which none of the partner's protocols ({}) sells",
+                        v.kind.as_str(),
+                        protocol_list(&protocols)
+                    ),
+                ));
+            }
+        }
+        for (k, c) in p.credentials.iter().enumerate() {
+            let at = format!("{at}.credential[{k}]");
+            if let Some(other) = holder(&c.protocol, &c.key).filter(|o| *o != p.code) {
+                return Err(CatalogError::at(
+                    format!("{at}.key"),
+                    format!("partner \"{other}\" already holds this {} key", c.protocol),
+                ));
+            }
+            let Some(protocol) = Protocol::parse(&c.protocol) else {
+                continue;
+            };
+            let sold: Vec<&Venue> = all_venues
+                .iter()
+                .copied()
+                .filter(|v| p.may_sell_through(protocol, v))
+                .collect();
+            check_option_references(&format!("{at}.options"), c, &sold)?;
+        }
+    }
+    Ok(())
+}
+
+fn protocol_list(protocols: &[Protocol]) -> String {
+    protocols
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Options that name things: 游宝星 products and prices, the Yueke price ticket type.
+fn check_option_references(at: &str, c: &Credential, sold: &[&Venue]) -> Result<(), CatalogError> {
+    let names = || {
+        sold.iter()
+            .map(|v| format!("\"{}\"", v.code))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match c.typed_options() {
+        Some(CredentialOptions::Ybx(o)) => {
+            let known = |id: &str| sold.iter().any(|v| v.product(id).is_some());
+            if let Some((m, id)) = o
+                .products
+                .iter()
+                .enumerate()
+                .find(|(_, id)| *id != "*" && !known(id))
+            {
+                return Err(CatalogError::at(
+                    format!("{at}.products[{m}]"),
+                    format!(
+                        "no product \"{id}\" at the partner's 游宝星 venues ({})",
+                        names()
+                    ),
+                ));
+            }
+            if let Some(id) = o.prices.keys().find(|id| !known(id)) {
+                return Err(CatalogError::at(
+                    format!("{at}.prices.\"{id}\""),
+                    format!(
+                        "no product \"{id}\" at the partner's 游宝星 venues ({})",
+                        names()
+                    ),
+                ));
+            }
+        }
+        Some(CredentialOptions::Yueke(o)) => {
+            // Yueke reaches a venue by its link only.
+            let linked = |v: &&&Venue| v.links.contains_key(Protocol::Yueke.as_str());
+            if let Some(tt) = &o.ticket_type {
+                if let Some(v) = sold
+                    .iter()
+                    .filter(linked)
+                    .find(|v| v.ticket_type(tt).is_none())
+                {
+                    return Err(CatalogError::at(
+                        format!("{at}.ticket_type"),
+                        format!("venue \"{}\" has no ticket type \"{tt}\"", v.code),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// An immutable snapshot of the whole catalogue with lookup indexes.
@@ -621,6 +1016,27 @@ impl Catalog {
     pub fn sessions_of(&self, venue: VenueId) -> impl Iterator<Item = &Arc<Session>> {
         self.sessions.iter().filter(move |s| s.venue_id == venue)
     }
+    /// The venues a partner may sell through a protocol, in catalogue order: those its grant
+    /// names (every venue for an empty grant) of a kind the protocol sells.
+    pub fn venues_for<'a>(
+        &'a self,
+        partner: &'a Partner,
+        protocol: Protocol,
+    ) -> impl Iterator<Item = &'a Arc<Venue>> + 'a {
+        self.venues
+            .iter()
+            .filter(move |v| partner.may_sell_through(protocol, v))
+    }
+    /// A venue by code, if the partner may sell it through a protocol.
+    pub fn venue_for(
+        &self,
+        partner: &Partner,
+        protocol: Protocol,
+        code: &str,
+    ) -> Option<&Arc<Venue>> {
+        self.venue(code)
+            .filter(|v| partner.may_sell_through(protocol, v))
+    }
     /// The partner holding a credential key for a protocol.
     pub fn partner_by_credential(&self, protocol: &str, key: &str) -> Option<&Arc<Partner>> {
         self.partner_by_credential
@@ -632,6 +1048,82 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn venue(code: &str, kind: VenueKind) -> Venue {
+        serde_json::from_value(serde_json::json!({"code": code, "name": code, "kind": kind}))
+            .expect("venue")
+    }
+
+    fn partner(venues: &[&str]) -> Partner {
+        serde_json::from_value(serde_json::json!({"code": "p", "name": "p", "venues": venues}))
+            .expect("partner")
+    }
+
+    #[test]
+    fn all_venues_resolve_to_the_kinds_a_protocol_sells() {
+        let catalog = Catalog::new(
+            vec![
+                venue("C", VenueKind::Cinema),
+                venue("T", VenueKind::Theatre),
+                venue("S", VenueKind::ScenicArea),
+            ],
+            vec![],
+            vec![],
+        );
+        let codes = |p: &Partner, protocol| -> Vec<String> {
+            catalog
+                .venues_for(p, protocol)
+                .map(|v| v.code.clone())
+                .collect()
+        };
+        let all = partner(&[]);
+        assert_eq!(codes(&all, Protocol::Vista), ["C", "T"]);
+        assert_eq!(codes(&all, Protocol::Yueke), ["C", "T"]);
+        assert_eq!(codes(&all, Protocol::Ybx), ["T", "S"]);
+        let some = partner(&["C", "S"]);
+        assert_eq!(codes(&some, Protocol::Vista), ["C"]);
+        assert_eq!(codes(&some, Protocol::Ybx), ["S"]);
+        assert!(catalog.venue_for(&some, Protocol::Vista, "S").is_none());
+        assert!(catalog.venue_for(&some, Protocol::Vista, "C").is_some());
+        assert!(
+            catalog.venue_for(&some, Protocol::Vista, "T").is_none(),
+            "not granted"
+        );
+    }
+
+    #[test]
+    fn partners_must_name_venues_their_protocols_sell() {
+        let venues = [
+            venue("C", VenueKind::Cinema),
+            venue("S", VenueKind::ScenicArea),
+        ];
+        let all: Vec<&Venue> = venues.iter().collect();
+        let find = |code: &str| all.iter().copied().find(|v| v.code == code);
+        let mut p = partner(&["C", "S"]);
+        p.credentials =
+            vec![
+                serde_json::from_value(serde_json::json!({"protocol": "vista", "key": "K"}))
+                    .expect("credential"),
+            ];
+        let e = check_partners(&[p.clone()], find, &all, |_, _| None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "partner[0].venues[1]: \"S\" is a scenic_area, which none of the partner's protocols (vista) sells"
+        );
+        p.venues = vec!["X".into()];
+        let e = check_partners(&[p.clone()], find, &all, |_, _| None).unwrap_err();
+        assert_eq!(e.to_string(), "partner[0].venues[0]: unknown venue \"X\"");
+        p.venues = vec!["C".into()];
+        assert_eq!(
+            check_partners(&[p.clone()], find, &all, |_, _| None),
+            Ok(())
+        );
+        let e = check_partners(&[p], find, &all, |_, _| Some("q".into())).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "partner[0].credential[0].key: partner \"q\" already holds this vista key"
+        );
+    }
 
     #[test]
     fn seat_keys_round_trip() {

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 /// The scenic-area rules of a venue (a supplier).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct ScenicSettings {
     /// Products are sold per time segment of a line (分时段).
     #[serde(default)]
@@ -107,6 +108,7 @@ impl Default for ScenicSettings {
 /// A breach-fee rule: when a breach happens `unit_count` or more units (days) before the visit
 /// date, this rule's fee applies (the rule with the largest `unit_count` not above the lead wins).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct FeeRule {
     /// Product id, or `*` for every product.
     #[serde(default = "star")]
@@ -207,6 +209,7 @@ pub enum Ticketing {
 
 /// N free for every X bought (现返): `free` units per `per` units, on visit dates in a window.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct FreeScheme {
     /// Units that earn the free units.
     pub per: i64,
@@ -233,6 +236,7 @@ impl FreeScheme {
 
 /// A product (ticket type) of a scenic area, sold by visit date.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct Product {
     /// Id (a GUID; compared case-insensitively).
     pub id: String,
@@ -346,6 +350,7 @@ impl Product {
 
 /// A line (service item) with its time segments.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct Line {
     /// Code, e.g. `01`.
     pub code: String,
@@ -358,6 +363,7 @@ pub struct Line {
 
 /// A time segment of a line.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct Segment {
     /// Index (1-based).
     pub index: i32,

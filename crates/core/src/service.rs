@@ -2,7 +2,10 @@
 //! sales windows, seat validity, totals) on top of the [`Store`], plus the in-memory catalogue
 //! and seat-map snapshots that serve the read traffic.
 
-use crate::catalog::{Catalog, Partner, SeatKey, SeatKind, Session, SessionId, Venue};
+use crate::catalog::{
+    check_partners, Catalog, CatalogError, Partner, Protocol, SeatKey, SeatKind, Session,
+    SessionId, Venue,
+};
 use crate::clock::{from_local, to_millis, Clock, Millis};
 use crate::order::{
     mask_card, Booking, ClientRef, Customer, Order, OrderState, OrderTicket, Payment,
@@ -49,6 +52,17 @@ impl Default for Settings {
             max_tickets_per_order: 100,
         }
     }
+}
+
+/// Why catalogue documents were not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyCatalogError {
+    /// The documents refer to venues, products or keys that do not fit the catalogue.
+    #[error("catalogue file: {0}")]
+    Invalid(#[from] CatalogError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Why seats could not be held. Nothing is held when one of these is returned.
@@ -183,6 +197,8 @@ pub struct TicketRequest {
 pub struct HoldRequest {
     /// Partner.
     pub partner: Arc<Partner>,
+    /// The protocol it sells through (it may sell the venues [`Catalog::venues_for`] gives).
+    pub protocol: Protocol,
     /// The partner's key for the order.
     pub external_ref: String,
     /// Sub-client.
@@ -428,19 +444,48 @@ impl Boxoffice {
         Ok(())
     }
 
-    /// Applies catalogue documents and reloads; returns how many documents changed.
+    /// Applies catalogue documents and reloads; returns how many documents changed. Partners
+    /// are first checked against the venues and partners the catalogue will hold
+    /// ([`crate::catalog::check_partners`]); nothing is written when a check fails.
     pub async fn apply_catalog(
         &self,
         venues: &[Venue],
         sessions: &[(String, Session)],
         partners: &[Partner],
-    ) -> Result<usize, StoreError> {
+    ) -> Result<usize, ApplyCatalogError> {
+        self.check_partners(venues, partners)?;
         let changed = self
             .store
             .apply_catalog(venues, sessions, partners, self.now_ms())
             .await?;
         self.reload_catalog().await?;
         Ok(changed)
+    }
+
+    /// Checks partners against the stored catalogue overlaid with `venues` (see
+    /// [`Boxoffice::apply_catalog`]).
+    fn check_partners(&self, venues: &[Venue], partners: &[Partner]) -> Result<(), CatalogError> {
+        let current = self.catalog();
+        let mut all: Vec<&Venue> = venues.iter().collect();
+        all.extend(
+            current
+                .venues
+                .iter()
+                .map(|v| v.as_ref())
+                .filter(|v| !venues.iter().any(|n| n.code == v.code)),
+        );
+        let holder = |protocol: &str, key: &str| {
+            current
+                .partner_by_credential(protocol, key)
+                .filter(|p| !partners.iter().any(|n| n.code == p.code))
+                .map(|p| p.code.clone())
+        };
+        check_partners(
+            partners,
+            |code| all.iter().copied().find(|v| v.code == code),
+            &all,
+            holder,
+        )
     }
 
     /// The start of a session as an instant.
@@ -620,8 +665,7 @@ impl Boxoffice {
             ));
         }
         let venue = catalog
-            .venue(&req.venue_code)
-            .filter(|v| req.partner.may_sell(&v.code))
+            .venue_for(&req.partner, req.protocol, &req.venue_code)
             .ok_or(HoldError::UnknownVenue)?;
         let session = catalog
             .session(venue.id, &req.session_code)
@@ -854,6 +898,7 @@ impl Boxoffice {
     pub async fn add_items(
         &self,
         partner: &Partner,
+        protocol: Protocol,
         external_ref: &str,
         venue_code: &str,
         client: ClientRef,
@@ -861,8 +906,7 @@ impl Boxoffice {
     ) -> Result<Order, HoldError> {
         let catalog = self.catalog();
         let venue = catalog
-            .venue(venue_code)
-            .filter(|v| partner.may_sell(&v.code))
+            .venue_for(partner, protocol, venue_code)
             .ok_or(HoldError::UnknownVenue)?;
         if items.is_empty() || items.iter().any(|i| i.count < 1 || i.unit_price < 0) {
             return Err(HoldError::Invalid(

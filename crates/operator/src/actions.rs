@@ -242,9 +242,7 @@ pub async fn update_agent(
             let id = id.trim();
             let known = id == "*"
                 || catalog
-                    .venues
-                    .iter()
-                    .filter(|v| agent.partner.may_sell(&v.code))
+                    .venues_for(&agent.partner, boxoffice_core::catalog::Protocol::Ybx)
                     .any(|v| v.product(id).is_some());
             if !known {
                 return Err(OpError::bad(format!(

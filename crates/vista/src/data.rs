@@ -30,8 +30,11 @@ pub(crate) fn find_session(
 ) -> Option<(Arc<Venue>, Arc<Session>)> {
     let catalog = vista.svc.catalog();
     let venue = catalog
-        .venue(cinema)
-        .filter(|v| caller.partner.may_sell(&v.code))?
+        .venue_for(
+            &caller.partner,
+            boxoffice_core::catalog::Protocol::Vista,
+            cinema,
+        )?
         .clone();
     let session = catalog.session(venue.id, session)?.clone();
     Some((venue, session))

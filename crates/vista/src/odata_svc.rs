@@ -240,9 +240,7 @@ struct Scope<'a> {
 impl<'a> Scope<'a> {
     fn new(vista: &'a Vista, caller: &'a Caller, catalog: &'a Catalog, query: &'a Query) -> Self {
         let venues = catalog
-            .venues
-            .iter()
-            .filter(|v| v.kind != VenueKind::ScenicArea && caller.partner.may_sell(&v.code))
+            .venues_for(&caller.partner, boxoffice_core::catalog::Protocol::Vista)
             .collect();
         Scope {
             vista,

@@ -296,6 +296,7 @@ pub async fn add_tickets(
     }
     let hold = HoldRequest {
         partner: caller.partner.clone(),
+        protocol: boxoffice_core::catalog::Protocol::Vista,
         external_ref: req.key.clone(),
         client: req.client.clone(),
         venue_code: req.cinema.clone(),

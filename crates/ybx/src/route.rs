@@ -350,8 +350,12 @@ async fn handle(
         return (Answer::err(-1, codes::BAD_SIGN), key);
     }
     let catalog = ybx.svc.catalog();
-    let venue = match agent.partner.venues.as_slice() {
-        [code] => catalog.venue(code).cloned(),
+    // The one supplier the agent's grant resolves to for 游宝星 (the core's rule).
+    let granted: Vec<_> = catalog
+        .venues_for(&agent.partner, boxoffice_core::catalog::Protocol::Ybx)
+        .collect();
+    let venue = match granted.as_slice() {
+        [v] => Some(Arc::clone(v)),
         _ => None,
     };
     let Some(venue) = venue else {

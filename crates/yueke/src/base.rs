@@ -22,7 +22,7 @@ pub async fn get_cinemas(yk: &Yueke, c: &Caller) -> Response {
     for v in catalog
         .venues
         .iter()
-        .filter(|v| crate::route::bound(&c.partner, &v.code))
+        .filter(|v| crate::route::bound(&c.partner, v))
     {
         let Some(link) = v.links.get(crate::PROTOCOL) else {
             continue;

@@ -290,7 +290,14 @@ pub async fn confirm_goods_order(yk: &Yueke, c: &Caller, d: &Data, multi: bool) 
     let items: Vec<OrderItem> = goods.into_iter().map(|g| g.item).collect();
     let order = match yk
         .svc
-        .add_items(&c.partner, &third, &venue.code, client, items)
+        .add_items(
+            &c.partner,
+            boxoffice_core::catalog::Protocol::Yueke,
+            &third,
+            &venue.code,
+            client,
+            items,
+        )
         .await
     {
         Ok(o) => o,

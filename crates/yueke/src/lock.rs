@@ -147,6 +147,7 @@ pub async fn lock_seats(yk: &Yueke, c: &Caller, d: &Data) -> Response {
     }
     let hold = HoldRequest {
         partner: c.partner.clone(),
+        protocol: boxoffice_core::catalog::Protocol::Yueke,
         external_ref: out_lock_id.clone(),
         client: ClientRef {
             class: "YUEKE".into(),

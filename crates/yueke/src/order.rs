@@ -521,7 +521,14 @@ async fn confirm(yk: &Yueke, c: &Caller, d: &Data, multi: bool, with_goods: bool
             let items = goods.into_iter().map(|g| g.item).collect();
             match yk
                 .svc
-                .add_items(&c.partner, &lock.external_ref, &venue.code, client, items)
+                .add_items(
+                    &c.partner,
+                    boxoffice_core::catalog::Protocol::Yueke,
+                    &lock.external_ref,
+                    &venue.code,
+                    client,
+                    items,
+                )
                 .await
             {
                 Ok(o) => line.value = o.total,

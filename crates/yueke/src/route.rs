@@ -342,9 +342,10 @@ async fn dispatch(yk: &Yueke, c: &Caller, data: &Data) -> Response {
     }
 }
 
-/// Whether a partner may sell at a venue.
-pub(crate) fn bound(partner: &Partner, venue_code: &str) -> bool {
-    partner.may_sell(venue_code)
+/// Whether a partner may sell at a venue through Yueke (the core's rule: its grant names the
+/// venue and Yueke sells the venue's kind).
+pub(crate) fn bound(partner: &Partner, venue: &boxoffice_core::catalog::Venue) -> bool {
+    partner.may_sell_through(boxoffice_core::catalog::Protocol::Yueke, venue)
 }
 
 #[cfg(test)]

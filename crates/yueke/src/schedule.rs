@@ -16,7 +16,7 @@ pub fn cinema(yk: &crate::Yueke, c: &Caller, link: &str) -> Result<Arc<Venue>, B
     let venue = catalog
         .venue_by_link(crate::PROTOCOL, link)
         .ok_or(codes::CINEMA_INVALID)?;
-    if !crate::route::bound(&c.partner, &venue.code) {
+    if !crate::route::bound(&c.partner, venue) {
         return Err(codes::CHANNEL_CINEMA_NOT_FOUND);
     }
     Ok(venue.clone())
