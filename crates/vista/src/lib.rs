@@ -10,6 +10,7 @@ mod booking;
 pub mod codes;
 mod data;
 mod odata_svc;
+mod outcome;
 mod ticketing;
 pub mod wire;
 
@@ -190,6 +191,10 @@ pub fn router(vista: Arc<Vista>) -> Router {
             "/WSVistaWebClient/RESTBooking.svc/booking/markcollected",
             post(booking::mark_booking_as_collected),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            vista.clone(),
+            outcome::mark,
+        ))
         .with_state(vista)
 }
 

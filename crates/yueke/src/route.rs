@@ -10,6 +10,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use boxoffice_core::catalog::Partner;
+use boxoffice_core::telemetry::{Outcome, Protocol};
 use std::sync::Arc;
 
 /// Every API this front end serves, by wire name.
@@ -80,12 +81,78 @@ fn verify(p: &[(String, String)], secret: &str, given: &str) -> bool {
     non_empty.len() != all.len() && crate::sign::verify(&non_empty, secret, given)
 }
 
-/// `GET|POST /route`.
+/// Who a request named and who it turned out to be, for the request log.
+#[derive(Default)]
+struct Seen {
+    /// The `channelCode` sent.
+    channel: Option<String>,
+    /// The partner it authenticated as.
+    partner: Option<String>,
+}
+
+/// `GET|POST /route`: answers, and marks the answer with its [`Outcome`] for the request log
+/// and the metrics.
 pub async fn route(
     State(yk): State<Arc<Yueke>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Body,
+) -> Response {
+    let mut seen = Seen::default();
+    let response = answer(&yk, &headers, query, body, &mut seen).await;
+    with_outcome(response, seen).await
+}
+
+/// System codes that mean the caller could not be authenticated.
+const AUTH_FAILURES: [SysCode; 4] = [
+    codes::INVALID_CHANNEL_CODE,
+    codes::INVALID_SIGN,
+    codes::TIMESTAMP_EXPIRED,
+    codes::INVALID_AUTHENTICATION,
+];
+
+/// Reads `api`, `retCode` and `bizCode` from the head of the answer (our envelope puts them
+/// first, so a large `data` is not read) and attaches the outcome.
+async fn with_outcome(response: Response, seen: Seen) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let peek = |path: &[&str]| {
+        boxoffice_core::telemetry::peek_json(&bytes, path)
+            .and_then(|v| boxoffice_core::telemetry::code_text(&v))
+    };
+    let api = peek(&["api"]).unwrap_or_default();
+    let ret = peek(&["retCode"]).unwrap_or_default();
+    let auth_failure = AUTH_FAILURES.iter().any(|c| c.code == ret);
+    let code = match ret.as_str() {
+        "0" => peek(&["data", "bizCode"]).unwrap_or(ret),
+        _ => ret,
+    };
+    let partner = if auth_failure {
+        seen.channel
+    } else {
+        seen.partner
+    };
+    let endpoint = if APIS.contains(&api.as_str()) {
+        api
+    } else {
+        "(unknown api)".to_string()
+    };
+    parts.extensions.insert(
+        Outcome::new(Protocol::Yueke, endpoint, code)
+            .partner(partner)
+            .auth_failed(auth_failure),
+    );
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+async fn answer(
+    yk: &Yueke,
+    headers: &HeaderMap,
+    query: Option<String>,
+    body: Body,
+    seen: &mut Seen,
 ) -> Response {
     let body = match axum::body::to_bytes(body, yk.opts.max_body_bytes).await {
         Ok(b) => b,
@@ -141,6 +208,7 @@ pub async fn route(
     }
     let catalog = yk.svc.catalog();
     let channel = params.get("channelCode").unwrap_or("");
+    seen.channel = Some(channel.to_string());
     let Some(partner) = catalog
         .partner_by_credential(crate::PROTOCOL, channel)
         .cloned()
@@ -208,13 +276,14 @@ pub async fn route(
         .get("ticket_type")
         .and_then(|t| t.as_str())
         .map(str::to_string);
+    seen.partner = Some(partner.code.clone());
     let caller = Caller {
         partner,
         ticket_type,
         api: api.clone(),
         v: v.clone(),
     };
-    dispatch(&yk, &caller, &data).await
+    dispatch(yk, &caller, &data).await
 }
 
 /// Whether the channel's credential grants an API (`apis` option: names, or `"*"`).
