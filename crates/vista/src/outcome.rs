@@ -1,5 +1,6 @@
 //! The common path of every Vista request: after the handler answered, reads the protocol's
-//! result code (`Result` of RESTTicketing/RESTBooking, `ResponseCode` of RESTData; the HTTP
+//! result code (`Result` of RESTTicketing/RESTBooking, `ResultCode` of RefundBooking,
+//! `ResponseCode` of RESTData; the HTTP
 //! status of OData, whose errors are HTTP statuses) and marks the answer with its [`Outcome`]
 //! for the request log and the metrics.
 
@@ -28,7 +29,7 @@ pub(crate) async fn mark(State(vista): State<Arc<Vista>>, req: Request, next: Ne
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
         return Response::from_parts(parts, Body::empty());
     };
-    let code = ["Result", "ResponseCode"]
+    let code = ["Result", "ResponseCode", "ResultCode"]
         .iter()
         .find_map(|k| peek_json(&bytes, &[k]).and_then(|v| code_text(&v)))
         .unwrap_or_else(|| parts.status.as_u16().to_string());
