@@ -43,7 +43,7 @@ impl SqlStore {
     /// whether its file is still there).
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.check_open()?;
-        if let Some(path) = self.sqlite_file.as_deref() {
+        if let Some(path) = self.sqlite_file.as_deref().filter(|p| *p != ":memory:") {
             if !std::path::Path::new(path).exists() {
                 return Err(StoreError::Database(format!(
                     "the database file {path} is gone"

@@ -1,8 +1,7 @@
 //! The common path of every Vista request: after the handler answered, reads the protocol's
 //! result code (`Result` of RESTTicketing/RESTBooking, `ResultCode` of RefundBooking,
-//! `ResponseCode` of RESTData; the HTTP
-//! status of OData, whose errors are HTTP statuses) and marks the answer with its [`Outcome`]
-//! for the request log and the metrics.
+//! `ResponseCode` of RESTData; the HTTP status of OData, whose errors are HTTP statuses) and
+//! marks the answer with its [`Outcome`] for the request log and the metrics.
 
 use crate::Vista;
 use axum::body::Body;
@@ -20,9 +19,14 @@ pub(crate) async fn mark(State(vista): State<Arc<Vista>>, req: Request, next: Ne
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
-    let odata_resource = endpoint
-        .ends_with("/{resource}")
-        .then(|| req.uri().path().to_string());
+    // OData resources by entity set (`Cinemas('0200')` counts as `Cinemas`: keys would make
+    // the label set unbounded).
+    let odata_resource = endpoint.ends_with("/{resource}").then(|| {
+        let path = req.uri().path();
+        path.split_once('(')
+            .map_or(path, |(set, _)| set)
+            .to_string()
+    });
     let partner = vista.caller(req.headers()).map(|c| c.partner.code.clone());
     let response = next.run(req).await;
     let (mut parts, body) = response.into_parts();
