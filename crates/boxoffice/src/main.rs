@@ -1,13 +1,16 @@
 //! The `boxoffice` command: `demo`, `serve`, `catalog apply`, 游宝星 key files and the
 //! operator actions (`ybx agent|recharge|ledger|counter-sale|ticket|order|outbox`, `messages`).
 
+mod demo;
 mod ops;
 
 use anyhow::Context;
 use boxoffice_core::clock::SystemClock;
 use boxoffice_server::config::{Config, PublicUrl};
-use boxoffice_server::{serve, shutdown_signal, App, DEMO_CATALOG};
-use clap::{Parser, Subcommand};
+use boxoffice_server::observe::LogFormat;
+use boxoffice_server::{serve, shutdown_signal, App};
+use clap::{Parser, Subcommand, ValueEnum};
+use ops::{emit, Keep};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -18,8 +21,29 @@ use std::sync::Arc;
     about = "Ticketing server for cinemas, theatres and scenic areas"
 )]
 struct Cli {
+    /// Log line format on standard error (`RUST_LOG` sets the level).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormatArg::Text)]
+    log_format: LogFormatArg,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormatArg {
+    /// Human-readable lines (coloured only when standard error is a terminal).
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl From<LogFormatArg> for LogFormat {
+    fn from(f: LogFormatArg) -> LogFormat {
+        match f {
+            LogFormatArg::Text => LogFormat::Text,
+            LogFormatArg::Json => LogFormat::Json,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -32,6 +56,9 @@ enum Command {
         /// Data directory (a fresh temporary one when omitted; an existing one is reused).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Partner code that Vista requests without a `connectapitoken` act as.
+        #[arg(long, value_name = "CODE")]
+        vista_anonymous_partner: Option<String>,
     },
     /// Production start from a configuration file (keys overridable by BOXOFFICE_* variables).
     Serve {
@@ -108,16 +135,33 @@ fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
     Ok(config)
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .init();
-    match Cli::parse().command {
-        Command::Demo { addr, data } => {
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("boxoffice: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The causes in one line, without a backtrace: start-up errors say what is wrong.
+            eprintln!("boxoffice: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    boxoffice_server::observe::init_logging(cli.log_format.into());
+    match cli.command {
+        Command::Demo {
+            addr,
+            data,
+            vista_anonymous_partner,
+        } => {
             let (dir, _temp) = match data {
                 Some(d) => {
                     std::fs::create_dir_all(&d)
@@ -137,26 +181,13 @@ async fn main() -> anyhow::Result<()> {
             // The demo is the sandbox: the payment simulator on, sending to the listen address.
             config.sandbox = true;
             config.public_url = Some(PublicUrl::of_listen(&config.listen)?);
-            let app = App::open(&config, Arc::new(SystemClock)).await?;
-            app.apply_catalog(DEMO_CATALOG).await?;
-            let listener = tokio::net::TcpListener::bind(&config.listen)
-                .await
-                .with_context(|| format!("binding {}", config.listen))?;
-            let base = format!("http://{}", listener.local_addr()?);
-            println!("boxoffice demo — data in {}", dir.display());
-            println!();
-            println!("  health            {base}/healthz");
-            println!("  Vista Connect     {base}/WSVistaWebClient/OData.svc/Cinemas?$format=json");
-            println!("                    header  connectapitoken: DEMO-CONNECT-TOKEN");
-            println!("                    client  OptionalClientClass RSP, OptionalClientId 111.111.111.111, OptionalClientName 3rdParty");
-            println!("                    cinema 0200, sessions 29617 (0056 @ 5000, 0010 @ 10000), 33392 (0153 @ 3000), 34668 (screen 7)");
-            println!();
-            println!("Ctrl-C stops the server. See docs/demo.md for a tour.");
-            serve(listener, app, shutdown_signal()).await?;
-            println!("boxoffice demo stopped");
+            config.operator.token = Some(demo::OPERATOR_TOKEN.into());
+            config.vista.anonymous_partner = vista_anonymous_partner;
+            demo::run(config, &dir).await?;
         }
         Command::Serve { config } => {
             let config = load_config(&config)?;
+            let _lock = boxoffice_store::lock_database(&config.database)?;
             let app = App::open(&config, Arc::new(SystemClock)).await?;
             let listener = tokio::net::TcpListener::bind(&config.listen)
                 .await
@@ -174,25 +205,7 @@ async fn main() -> anyhow::Result<()> {
                     config,
                     database,
                 },
-        } => {
-            let config = database_config(config, database)?;
-            let app = App::open(&config, Arc::new(SystemClock)).await?;
-            // The key in force: the provisioned one, or the one it was rotated to.
-            let key = app
-                .ybx
-                .agent(&account)
-                .await?
-                .map(|a| a.data_key)
-                .filter(|k| !k.is_empty())
-                .with_context(|| format!("no 游宝星 account {account} with a data key"))?;
-            let text = boxoffice_ybx::crypto::export_key(&key, &password)?;
-            match out {
-                Some(path) => std::fs::write(&path, &text)
-                    .with_context(|| format!("writing {}", path.display()))?,
-                None => println!("{text}"),
-            }
-            app.store.close().await;
-        }
+        } => export_key(&account, &password, out, database_config(config, database)?).await?,
         Command::Ybx {
             action: YbxAction::ImportKey { file, password },
         } => {
@@ -200,7 +213,7 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("reading {}", file.display()))?;
             let key = boxoffice_ybx::crypto::import_key(&text, &password)
                 .map_err(|e| anyhow::anyhow!("cannot read the key file with this password: {e}"))?;
-            println!("{key}");
+            emit(&key, Keep::Ordinary)?;
         }
         Command::Ybx {
             action: YbxAction::Ops(cmd),
@@ -219,11 +232,41 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("reading {}", file.display()))?;
             let app = App::open(&config, Arc::new(SystemClock)).await?;
             let changed = app.apply_catalog(&text).await?;
-            println!("catalogue applied: {changed} document(s) changed");
             app.store.close().await;
+            emit(
+                &format!("catalogue applied: {changed} document(s) changed"),
+                Keep::Ordinary,
+            )?;
         }
     }
     Ok(())
+}
+
+/// `boxoffice ybx export-key`: the agent's key in force as a `.Bin` key file.
+async fn export_key(
+    account: &str,
+    password: &str,
+    out: Option<PathBuf>,
+    config: Config,
+) -> anyhow::Result<()> {
+    let app = App::open(&config, Arc::new(SystemClock)).await?;
+    // The key in force: the provisioned one, or the one it was rotated to.
+    let key = app
+        .ybx
+        .agent(account)
+        .await?
+        .map(|a| a.data_key)
+        .filter(|k| !k.is_empty())
+        .with_context(|| format!("no 游宝星 account {account} with a data key"))?;
+    app.store.close().await;
+    let text = boxoffice_ybx::crypto::export_key(&key, password)?;
+    match out {
+        Some(path) => {
+            std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))
+        }
+        // The key stays in the database: another export gives it again.
+        None => emit(&text, Keep::Ordinary),
+    }
 }
 
 /// The configuration naming the database: `--config FILE`, `--database URL` or `BOXOFFICE_DATABASE`.

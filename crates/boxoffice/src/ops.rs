@@ -235,8 +235,56 @@ fn database_config(db: &DbArgs) -> anyhow::Result<Config> {
     })
 }
 
+/// Whether an answer is the only copy of something the operator must keep (a new key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// The answer can be read again (`show`, `ledger`, …): a closed output only ends the
+    /// command quietly.
+    Ordinary,
+    /// The answer holds a secret made now and shown once: when standard output cannot take
+    /// it, it goes to standard error and the command fails.
+    OnlyCopy,
+}
+
+/// Writes a command's answer to standard output (a closed pipe, as in `… | head`, is no
+/// panic). An answer that is the only copy of a secret is written to standard error instead
+/// when standard output fails, and the command fails so that scripts notice.
+pub fn emit(text: &str, keep: Keep) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match (written, keep) {
+        (Ok(()), _) => Ok(()),
+        (Err(e), Keep::Ordinary) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        (Err(e), Keep::Ordinary) => Err(anyhow::anyhow!("writing the answer: {e}")),
+        (Err(e), Keep::OnlyCopy) => {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(
+                err,
+                "standard output failed ({e}); the answer, shown only once, is:\n{text}"
+            );
+            Err(anyhow::anyhow!(
+                "the answer could not be written to standard output ({e}); it was written to standard error"
+            ))
+        }
+    }
+}
+
 /// Opens the database, runs one action on the app, prints its answer as JSON, closes the store.
 async fn run<T, F, Fut>(db: &DbArgs, action: F) -> anyhow::Result<()>
+where
+    T: Serialize,
+    F: FnOnce(App) -> Fut,
+    Fut: Future<Output = Result<T, OpError>>,
+{
+    run_keeping(db, Keep::Ordinary, action).await
+}
+
+/// [`run`] with the answer's [`Keep`].
+async fn run_keeping<T, F, Fut>(db: &DbArgs, keep: Keep, action: F) -> anyhow::Result<()>
 where
     T: Serialize,
     F: FnOnce(App) -> Fut,
@@ -248,10 +296,7 @@ where
     let result = action(app).await;
     store.close().await;
     match result {
-        Ok(v) => {
-            println!("{}", serde_json::to_string_pretty(&v)?);
-            Ok(())
-        }
+        Ok(v) => emit(&serde_json::to_string_pretty(&v)?, keep),
         Err(e) => Err(anyhow::anyhow!("{e} (HTTP {})", e.status().as_u16())),
     }
 }
@@ -300,7 +345,8 @@ pub async fn ybx(cmd: YbxOps) -> anyhow::Result<()> {
                 .await
             }
             AgentAction::RotateKey { user, db } => {
-                run(&db, |app| async move {
+                // The new key is in force once made and is shown only here.
+                run_keeping(&db, Keep::OnlyCopy, |app| async move {
                     actions::rotate_key(&app.service, &app.ybx, &user).await
                 })
                 .await

@@ -10,5 +10,6 @@ pub mod order;
 pub mod scenic;
 pub mod service;
 pub mod store;
+pub mod telemetry;
 
 pub use service::Boxoffice;

@@ -552,10 +552,11 @@ impl Boxoffice {
         &self,
         order: crate::scenic::NewVisitOrder,
     ) -> Result<crate::scenic::VisitOutcome, StoreError> {
-        let venue = order.venue_id;
+        let (venue, state) = (order.venue_id, order.state);
         let out = self.store.create_visit_order(order).await?;
         if matches!(out, crate::scenic::VisitOutcome::Done(_)) {
             self.invalidate_quotas(venue);
+            crate::telemetry::visit_created(state);
         }
         Ok(out)
     }
@@ -566,9 +567,11 @@ impl Boxoffice {
         &self,
         change: crate::scenic::VisitChange,
     ) -> Result<crate::scenic::VisitOutcome, StoreError> {
+        let (from, to) = (change.from.clone(), change.to);
         let out = self.store.change_visit_order(change).await?;
         if let crate::scenic::VisitOutcome::Done(o) = &out {
             self.invalidate_quotas(o.venue_id);
+            crate::telemetry::visit_change(&from, to);
         }
         Ok(out)
     }
@@ -877,6 +880,7 @@ impl Boxoffice {
             match self.store.hold(hold).await? {
                 HoldOutcome::Held(order) => {
                     self.update_maps_for(&order, false);
+                    crate::telemetry::hold(crate::telemetry::Kind::Cinema);
                     return Ok(*order);
                 }
                 HoldOutcome::SeatsTaken if chosen.is_none() && attempt < 3 => continue,
@@ -1118,6 +1122,7 @@ impl Boxoffice {
         match self.store.complete(booking).await? {
             CompleteOutcome::Completed(b) => {
                 self.update_maps_for(&b.order, true);
+                crate::telemetry::sale(crate::telemetry::Kind::Cinema);
                 Ok(*b)
             }
             CompleteOutcome::NotOpen => Err(CompleteError::NotOpen),
@@ -1239,7 +1244,10 @@ impl Boxoffice {
             .await?;
         self.invalidate_order(&booking.order);
         match outcome {
-            RefundOutcome::Refunded(b) => Ok(*b),
+            RefundOutcome::Refunded(b) => {
+                crate::telemetry::refund(crate::telemetry::Kind::Cinema);
+                Ok(*b)
+            }
             RefundOutcome::AlreadyRefunded => Err(RefundError::AlreadyRefunded),
             RefundOutcome::Collected => Err(RefundError::Collected),
         }

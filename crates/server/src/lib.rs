@@ -5,6 +5,7 @@ pub mod catalog_file;
 pub mod config;
 pub mod faults;
 pub mod messages;
+pub mod observe;
 pub mod testing;
 
 use axum::extract::Request;
@@ -113,8 +114,10 @@ impl App {
             .await?)
     }
 
-    /// Every front end and `/healthz` on one router.
+    /// Every front end, `/healthz`, `/readyz` and `/metrics` on one router, with request ids
+    /// and request logging (see [`observe`]).
     pub fn router(&self) -> Router {
+        observe::prometheus();
         let vista = Vista::new(
             self.service.clone(),
             VistaOptions {
@@ -137,6 +140,12 @@ impl App {
         );
         let mut router = Router::new()
             .route("/healthz", get(|| async { "ok" }))
+            .merge(
+                Router::new()
+                    .route("/readyz", get(observe::readyz))
+                    .route("/metrics", get(observe::metrics_page))
+                    .with_state(self.clone()),
+            )
             .merge(boxoffice_vista::router(vista))
             .merge(boxoffice_yueke::router(yueke))
             .merge(boxoffice_ybx::router(self.ybx.clone()));
@@ -153,7 +162,23 @@ impl App {
                 token.expose_secret().to_string(),
             ));
         }
+        // Request ids (the client's `x-request-id`, or a new UUID; echoed in the answer), a
+        // trace span per request naming its method, path (never the query string) and id, and
+        // the request log. The last layer added runs first.
+        use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+        let span = |req: &Request| {
+            let id = req
+                .headers()
+                .get(observe::REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        };
         router
+            .layer(axum::middleware::from_fn(observe::record))
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(span))
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
     }
 }
 

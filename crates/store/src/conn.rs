@@ -196,6 +196,15 @@ impl SqliteDb {
         Ok(SqliteConn { conn, in_tx: true })
     }
 
+    /// Connections open (the writer and the readers) and how many are in use now.
+    pub fn usage(&self) -> (usize, usize) {
+        let busy = std::iter::once(&self.writer)
+            .chain(&self.readers)
+            .filter(|c| c.try_lock().is_err())
+            .count();
+        (self.readers.len() + 1, busy)
+    }
+
     /// A reader (a free one if there is one).
     pub async fn read(&self) -> Result<SqliteConn, StoreError> {
         for r in &self.readers {

@@ -6,8 +6,13 @@
 //! memory. Every operation is written once against [`conn::Conn`]; SQL uses `$n` placeholders.
 
 mod conn;
+mod health;
 mod schema;
+mod startup;
 mod visit;
+
+pub use health::{OutboxBacklog, PoolUse};
+pub use startup::{lock_database, DatabaseLock, PG_CONNECT_TIMEOUT};
 
 use async_trait::async_trait;
 use boxoffice_core::catalog::{Partner, PartnerId, SeatKey, Session, SessionId, Venue, VenueId};
@@ -80,6 +85,10 @@ enum Backend {
 #[derive(Clone)]
 pub struct SqlStore {
     backend: Arc<Backend>,
+    /// Set by [`SqlStore::close`]: every later operation fails.
+    closed: Arc<std::sync::atomic::AtomicBool>,
+    /// The SQLite file (for the readiness check).
+    sqlite_file: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -120,6 +129,7 @@ impl SqlStore {
                     _ => "NORMAL",
                 };
                 let path = sqlite_path(url).to_string();
+                startup::prepare_sqlite(&path)?;
                 let readers = options.max_connections.max(1) as usize;
                 Backend::Sqlite(
                     tokio::task::spawn_blocking(move || SqliteDb::open(&path, readers, sync))
@@ -127,17 +137,25 @@ impl SqlStore {
                         .map_err(corrupt)??,
                 )
             }
-            Dialect::Postgres => Backend::Postgres(
-                PgPoolOptions::new()
+            Dialect::Postgres => {
+                // One plain connection first: its error says why (the pool would retry until
+                // its timeout and only report that).
+                startup::pg_probe(url).await?;
+                let pool = PgPoolOptions::new()
                     .max_connections(options.max_connections.max(2))
                     .acquire_timeout(Duration::from_secs(30))
-                    .connect(url)
-                    .await
-                    .map_err(conn::pg_err)?,
-            ),
+                    .connect(url);
+                match tokio::time::timeout(PG_CONNECT_TIMEOUT, pool).await {
+                    Ok(Ok(pool)) => Backend::Postgres(pool),
+                    Ok(Err(e)) => return Err(startup::pg_connect_error(url, Some(e))),
+                    Err(_) => return Err(startup::pg_connect_error(url, None)),
+                }
+            }
         };
         let store = SqlStore {
             backend: Arc::new(backend),
+            closed: Arc::default(),
+            sqlite_file: (dialect == Dialect::Sqlite).then(|| Arc::from(sqlite_path(url))),
         };
         store.migrate().await?;
         Ok(store)
@@ -151,8 +169,10 @@ impl SqlStore {
         }
     }
 
-    /// Closes all connections (PostgreSQL; SQLite files close when the store is dropped).
+    /// Closes the store: every later operation fails (PostgreSQL connections are closed;
+    /// SQLite files close when the store is dropped).
     pub async fn close(&self) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
         if let Backend::Postgres(pool) = &*self.backend {
             pool.close().await;
         }
@@ -160,6 +180,7 @@ impl SqlStore {
 
     /// A connection in a new write transaction.
     async fn write(&self) -> Result<Box<dyn Conn>, StoreError> {
+        self.check_open()?;
         Ok(match &*self.backend {
             Backend::Sqlite(db) => Box::new(db.write().await?),
             Backend::Postgres(pool) => Box::new(PgConn::write(pool).await?),
@@ -168,6 +189,7 @@ impl SqlStore {
 
     /// A connection for reads.
     async fn read(&self) -> Result<Box<dyn Conn>, StoreError> {
+        self.check_open()?;
         Ok(match &*self.backend {
             Backend::Sqlite(db) => Box::new(db.read().await?),
             Backend::Postgres(pool) => Box::new(PgConn::read(pool).await?),

@@ -12,6 +12,7 @@ mod data;
 mod odata_entities;
 mod odata_model;
 mod odata_svc;
+mod outcome;
 mod ticketing;
 pub mod wire;
 
@@ -218,6 +219,10 @@ pub fn router(vista: Arc<Vista>) -> Router {
             "/WSVistaWebClient/RESTBooking.svc/booking/markcollected",
             post(booking::mark_booking_as_collected),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            vista.clone(),
+            outcome::mark,
+        ))
         .with_state(vista)
 }
 

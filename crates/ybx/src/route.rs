@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use boxoffice_core::catalog::{Venue, VenueKind};
 use boxoffice_core::store::StoreError;
+use boxoffice_core::telemetry::{Outcome, Protocol};
 use std::sync::Arc;
 
 /// Every page this front end serves, by wire name.
@@ -273,7 +274,11 @@ pub async fn page(
             Ok(b) => b,
             Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "").into_response(),
         };
-        return crate::epay::notification(&ybx, page, query.as_deref().unwrap_or(""), &body).await;
+        let mut response =
+            crate::epay::notification(&ybx, page, query.as_deref().unwrap_or(""), &body).await;
+        let outcome = Outcome::new(Protocol::Ybx, *page, response.status().as_u16());
+        response.extensions_mut().insert(outcome);
+        return response;
     }
     let Some(page) = PAGES.iter().find(|p| p.eq_ignore_ascii_case(name)) else {
         return not_found();
@@ -285,8 +290,19 @@ pub async fn page(
     };
     let body = String::from_utf8_lossy(&body);
     let params = Params::parse(query.as_deref().unwrap_or(""), &body);
-    let (answer, key) = handle(ybx, page, auth, params).await;
-    answer.response(key.as_deref())
+    let user = params.text("user").to_string();
+    let (answer, key, caller) = handle(ybx, page, auth, params).await;
+    let mut response = answer.response(key.as_deref());
+    let (partner, auth_failure) = match caller {
+        Caller::Partner(code) => (Some(code), false),
+        Caller::Refused => (Some(user).filter(|u| !u.is_empty()), true),
+        Caller::Unsettled => (Some(user).filter(|u| !u.is_empty()), false),
+    };
+    let outcome = Outcome::new(Protocol::Ybx, *page, answer.code)
+        .partner(partner)
+        .auth_failed(auth_failure);
+    response.extensions_mut().insert(outcome);
+    response
 }
 
 fn auth_codes(page: &str) -> AuthCodes {
@@ -310,20 +326,34 @@ fn auth_codes(page: &str) -> AuthCodes {
     }
 }
 
-/// Authenticates and runs a page; returns the answer and the key that signs it.
+/// Who a request turned out to come from, for the request log.
+enum Caller {
+    /// An authenticated agent's partner (its code).
+    Partner(String),
+    /// Not authenticated: missing or wrong credentials, unknown or disabled account.
+    Refused,
+    /// Not decided: the agents could not be read, or the account is not set up for a venue.
+    Unsettled,
+}
+
+/// Authenticates and runs a page; returns the answer, the key that signs it and who called.
 async fn handle(
     ybx: Arc<Ybx>,
     page: &'static str,
     auth: AuthCodes,
     params: Params,
-) -> (Answer, Option<String>) {
+) -> (Answer, Option<String>, Caller) {
     let (user, password, sign) = (
         params.text("user"),
         params.text("password"),
         params.text("sign"),
     );
     if user.is_empty() || password.is_empty() || sign.is_empty() {
-        return (Answer::err(auth.missing.0, auth.missing.1), None);
+        return (
+            Answer::err(auth.missing.0, auth.missing.1),
+            None,
+            Caller::Refused,
+        );
     }
     let agent = match ybx
         .agents
@@ -331,12 +361,22 @@ async fn handle(
         .await
     {
         Ok(Some(a)) => a,
-        Ok(None) => return (Answer::err(auth.unknown.0, auth.unknown.1), None),
-        Err(e) => return (failure(&e), None),
+        Ok(None) => {
+            return (
+                Answer::err(auth.unknown.0, auth.unknown.1),
+                None,
+                Caller::Refused,
+            )
+        }
+        Err(e) => return (failure(&e), None, Caller::Unsettled),
     };
     let key = Some(agent.data_key.clone());
     if !agent.enabled {
-        return (Answer::err(auth.disabled.0, auth.disabled.1), key);
+        return (
+            Answer::err(auth.disabled.0, auth.disabled.1),
+            key,
+            Caller::Refused,
+        );
     }
     let password_ok =
         crate::crypto::triple_des_decrypt(password, agent.field_key()).is_ok_and(|p| {
@@ -344,10 +384,14 @@ async fn handle(
                 && crate::crypto::secret_eq_ignore_ascii_case(p.trim(), &agent.login_md5)
         });
     if !password_ok {
-        return (Answer::err(-1, codes::BAD_CREDENTIALS), key);
+        return (
+            Answer::err(-1, codes::BAD_CREDENTIALS),
+            key,
+            Caller::Refused,
+        );
     }
     if !signature_ok(&params, &agent) {
-        return (Answer::err(-1, codes::BAD_SIGN), key);
+        return (Answer::err(-1, codes::BAD_SIGN), key, Caller::Refused);
     }
     let catalog = ybx.svc.catalog();
     // The one supplier the agent's grant resolves to for 游宝星 (the core's rule).
@@ -365,10 +409,10 @@ async fn handle(
             } else {
                 Answer::err(-1, codes::OTHER_ERROR)
             };
-        return (answer, key);
+        return (answer, key, Caller::Unsettled);
     };
     if venue.kind == VenueKind::Theatre {
-        return (Answer::err(-1, codes::THEATER_MODE), key);
+        return (Answer::err(-1, codes::THEATER_MODE), key, Caller::Unsettled);
     }
     // Page-specific validation starts (catalogue §2.8 step 8) with what no page can echo.
     if params.has_forbidden() {
@@ -382,8 +426,9 @@ async fn handle(
         venue,
         params,
     };
+    let partner = cx.agent.partner.code.clone();
     let answer = dispatch(&cx, page).await;
-    (answer, key)
+    (answer, key, Caller::Partner(partner))
 }
 
 fn signature_ok(params: &Params, agent: &Agent) -> bool {

@@ -11,6 +11,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use boxoffice_core::catalog::{Credential, Partner};
 use secrecy::SecretString;
+use boxoffice_core::telemetry::{Outcome, Protocol};
 use std::io::Read;
 use std::sync::Arc;
 
@@ -166,24 +167,94 @@ fn params_of(query: &str, body: &[u8]) -> Params {
     }
 }
 
-/// `GET|POST /route`.
+/// Who a request named and who it turned out to be, for the request log.
+#[derive(Default)]
+struct Seen {
+    /// The `channelCode` sent.
+    channel: Option<String>,
+    /// The partner it authenticated as.
+    partner: Option<String>,
+}
+
+/// `GET|POST /route`: answers, and marks the answer with its [`Outcome`] for the request log
+/// and the metrics.
 pub async fn route(
     State(yk): State<Arc<Yueke>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Body,
 ) -> Response {
+    let mut seen = Seen::default();
+    let response = answer(&yk, &headers, query, body, &mut seen).await;
+    with_outcome(response, seen).await
+}
+
+/// System codes that mean the caller could not be authenticated.
+const AUTH_FAILURES: [SysCode; 4] = [
+    codes::INVALID_CHANNEL_CODE,
+    codes::INVALID_SIGN,
+    codes::TIMESTAMP_EXPIRED,
+    codes::INVALID_AUTHENTICATION,
+];
+
+/// Reads `api`, `retCode` and `bizCode` from the head of the answer (our envelope puts them
+/// first, so a large `data` is not read) and attaches the outcome.
+async fn with_outcome(response: Response, seen: Seen) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let peek = |path: &[&str]| {
+        boxoffice_core::telemetry::peek_json(&bytes, path)
+            .and_then(|v| boxoffice_core::telemetry::code_text(&v))
+    };
+    let api = peek(&["api"]).unwrap_or_default();
+    let ret = peek(&["retCode"]).unwrap_or_default();
+    let auth_failure = AUTH_FAILURES.iter().any(|c| c.code == ret);
+    let code = match ret.as_str() {
+        "0" => peek(&["data", "bizCode"]).unwrap_or(ret),
+        _ => ret,
+    };
+    let partner = if auth_failure {
+        seen.channel
+    } else {
+        seen.partner
+    };
+    let endpoint = if APIS.contains(&api.as_str()) {
+        api
+    } else {
+        "(unknown api)".to_string()
+    };
+    parts.extensions.insert(
+        Outcome::new(Protocol::Yueke, endpoint, code)
+            .partner(partner)
+            .auth_failed(auth_failure),
+    );
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+async fn answer(
+    yk: &Yueke,
+    headers: &HeaderMap,
+    query: Option<String>,
+    body: Body,
+    seen: &mut Seen,
+) -> Response {
     let query = query.unwrap_or_default();
     let (query_api, query_v) = echo_from_query(&query);
-    let body = match read_body(&headers, body, yk.opts.max_body_bytes).await {
+    let body = match read_body(headers, body, yk.opts.max_body_bytes).await {
         Ok(b) => b,
         Err(code) => return wire::system_error(&query_api, &query_v, code),
     };
     let params = params_of(&query, &body);
     let api = params.get("api").unwrap_or("").to_string();
     let v = params.get("v").unwrap_or("").to_string();
-    match authenticate(&yk, &params, &api, &v) {
-        Ok((caller, data)) => dispatch(&yk, &caller, &data).await,
+    seen.channel = params.get("channelCode").map(str::to_string);
+    match authenticate(yk, &params, &api, &v) {
+        Ok((caller, data)) => {
+            seen.partner = Some(caller.partner.code.clone());
+            dispatch(yk, &caller, &data).await
+        }
         Err(code) => wire::system_error(&api, &v, code),
     }
 }
