@@ -14,7 +14,7 @@ use crate::{Caller, Vista};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use boxoffice_core::catalog::{Catalog, Session, Venue, VenueKind};
+use boxoffice_core::catalog::{Catalog, Session, Venue};
 use boxoffice_core::clock::{business_date, local};
 use boxoffice_odata::{Entity, Model, ODataError, Query, Value};
 use std::sync::{Arc, OnceLock};

@@ -416,7 +416,8 @@ async fn handle(
     }
     // Page-specific validation starts (catalogue §2.8 step 8) with what no page can echo.
     if params.has_forbidden() {
-        return (param_error(page), key);
+        let partner = agent.partner.code.clone();
+        return (param_error(page), key, Caller::Partner(partner));
     }
     let cx = Ctx {
         page,
