@@ -10,8 +10,8 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use boxoffice_core::catalog::{Credential, Partner};
-use secrecy::SecretString;
 use boxoffice_core::telemetry::{Outcome, Protocol};
+use secrecy::SecretString;
 use std::io::Read;
 use std::sync::Arc;
 
