@@ -76,8 +76,7 @@ async fn messages_reach_the_gateway_in_order_after_a_failure() {
     })
     .await;
     // Both messages are written before the worker may lease any, so its first round takes both
-    // and fails on the first. (A message written after a failed one is leased on its own and may
-    // overtake it; that ordering is not what this test covers.)
+    // and fails on the first. (A message written after a failed one: the next test.)
     faults.fail_methods(&["lease_messages"]);
     let a = Agent::demo();
     let first = book(&server, &a, "13700000001").await;
@@ -119,6 +118,60 @@ async fn messages_reach_the_gateway_in_order_after_a_failure() {
         .expect("messages");
     assert_eq!(stored.len(), 2, "{stored:?}");
     assert!(stored.iter().all(|m| m.sent_ms.is_some()), "{stored:?}");
+    server.stop().await;
+}
+
+/// Waits until the message worker has completed `n` more rounds.
+async fn worker_rounds(server: &TestServer, n: u64) {
+    let rounds = &server.app.message_rounds;
+    let start = rounds.load(Ordering::SeqCst);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while rounds.load(Ordering::SeqCst) < start + n {
+        assert!(std::time::Instant::now() < deadline, "message worker stuck");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_message_written_after_a_failed_one_does_not_overtake_it() {
+    let (g, url) = gateway(1).await;
+    let (server, _faults) = TestServer::start_with_faults(|c| {
+        c.messages.webhook = Some(url.clone());
+        c.messages.poll_ms = 20;
+    })
+    .await;
+    let a = Agent::demo();
+    let first = book(&server, &a, "13700000011").await;
+    // The gateway refused the first message (its only call so far).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while *g.calls.lock().expect("lock") < 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "first message never offered"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let second = book(&server, &a, "13700000012").await;
+    // The clock stands still, so the failed message's lease has not run out: rounds pass and
+    // the newer message must wait behind it.
+    worker_rounds(&server, 3).await;
+    assert_eq!(*g.calls.lock().expect("lock"), 1, "only the refused call");
+    assert!(g.got.lock().expect("lock").is_empty());
+    // Once the lease lapses, both go out, oldest first.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while g.got.lock().expect("lock").len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "messages not delivered"
+        );
+        server.clock.advance(chrono::Duration::seconds(61));
+        worker_rounds(&server, 1).await;
+    }
+    let got = g.got.lock().expect("lock").clone();
+    assert_eq!(got[0]["phone"], "13700000011");
+    assert!(got[0]["text"].as_str().unwrap_or("").contains(&first));
+    assert_eq!(got[1]["phone"], "13700000012");
+    assert!(got[1]["text"].as_str().unwrap_or("").contains(&second));
     server.stop().await;
 }
 

@@ -611,7 +611,8 @@ impl std::fmt::Debug for Credential {
             .field("protocol", &self.protocol)
             .field("key", &"<redacted>")
             .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
-            .field("options", &self.options)
+            // Options hold password digests: only their names are shown.
+            .field("options", &self.options.keys().collect::<Vec<_>>())
             .finish()
     }
 }

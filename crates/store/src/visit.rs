@@ -1074,6 +1074,9 @@ impl SqlStore {
         rows.iter().map(message_row).collect()
     }
 
+    /// Leases the oldest unsent messages, but only while no message is leased: a batch whose
+    /// sending failed keeps its lease until it runs out, and then goes out again first, so
+    /// messages are passed on in the order they were written (at least once).
     pub(crate) async fn lease_messages_of(
         &self,
         now_ms: Millis,
@@ -1084,7 +1087,8 @@ impl SqlStore {
         let rows = tx
             .rows(
                 "UPDATE messages SET lease_until = $2 WHERE id IN (SELECT id FROM messages WHERE sent_ms IS NULL \
-                 AND (lease_until IS NULL OR lease_until < $1) ORDER BY id LIMIT $3) RETURNING *",
+                 AND NOT EXISTS (SELECT 1 FROM messages o WHERE o.sent_ms IS NULL AND o.lease_until >= $1) \
+                 ORDER BY id LIMIT $3) AND (lease_until IS NULL OR lease_until < $1) RETURNING *",
                 &[now_ms.into(), lease_until.into(), limit.into()],
             )
             .await?;
