@@ -196,7 +196,7 @@ impl Yk {
                 .post(self.route())
                 .header("content-type", "application/x-www-form-urlencoded")
                 .header("content-encoding", "gzip")
-                .body(gzip_stored(form(body).as_bytes())),
+                .body(gzip(form(body).as_bytes())),
         )
         .await
     }
@@ -211,42 +211,6 @@ impl Yk {
         assert_eq!(env["v"], "1.0", "{env}");
         env
     }
-}
-
-/// CRC-32 (IEEE, as in gzip trailers).
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// A gzip member holding `data` in stored (uncompressed) deflate blocks.
-fn gzip_stored(data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
-    let chunks: Vec<&[u8]> = if data.is_empty() {
-        vec![&[][..]]
-    } else {
-        data.chunks(65_535).collect()
-    };
-    for (i, c) in chunks.iter().enumerate() {
-        out.push(u8::from(i + 1 == chunks.len()));
-        let len = c.len() as u16;
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(&(!len).to_le_bytes());
-        out.extend_from_slice(c);
-    }
-    out.extend_from_slice(&crc32(data).to_le_bytes());
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out
 }
 
 // ---------------------------------------------------------------------------------------------

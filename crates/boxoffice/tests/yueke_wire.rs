@@ -65,44 +65,6 @@ fn signed(api: &str, data: &str, ts: i64) -> Vec<(String, String)> {
     out
 }
 
-/// CRC-32 (IEEE) for gzip trailers. Written here because this crate's dev-dependencies have
-/// no gzip encoder (the server decodes with flate2; see `gzip_stored` for the other half).
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// A gzip member holding `data` in stored deflate blocks (valid gzip any decoder reads; the
-/// truly compressed case is [`COMPRESSED_GET_CINEMAS`]).
-fn gzip_stored(data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
-    let chunks: Vec<&[u8]> = if data.is_empty() {
-        vec![&[][..]]
-    } else {
-        data.chunks(65_535).collect()
-    };
-    for (i, c) in chunks.iter().enumerate() {
-        out.push(u8::from(i + 1 == chunks.len()));
-        let len = c.len() as u16;
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(&(!len).to_le_bytes());
-        out.extend_from_slice(c);
-    }
-    out.extend_from_slice(&crc32(data).to_le_bytes());
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out
-}
-
 /// The timestamp of [`COMPRESSED_GET_CINEMAS`]: the harness's start, 2026-11-22 10:00 +08:00.
 const COMPRESSED_TS: i64 = 1_795_312_800_000;
 
@@ -301,9 +263,7 @@ async fn gzipped_form_bodies_are_read() {
     let data = json!({"cinemaLinkId": "888", "hallId": "1"}).to_string();
     let p = signed(GET_SEATS, &data, yk.now());
     let (query, body) = p.split_at(2);
-    let env = yk
-        .post(query, &gz, gzip_stored(form(body).as_bytes()))
-        .await;
+    let env = yk.post(query, &gz, gzip(form(body).as_bytes())).await;
     assert_eq!(env["retCode"], "0", "{env}");
     assert_eq!(env["api"], GET_SEATS);
     assert_eq!(env["data"]["bizCode"], "SUCCESS", "{env}");
@@ -326,16 +286,14 @@ async fn transport_errors_echo_api_and_v() {
         ("content-encoding", "gzip"),
     ];
     // Positive control: `api` and `v` in the query string, the rest in a gzip body.
-    let env = yk
-        .post(api_v, &gz, gzip_stored(form(&p[2..]).as_bytes()))
-        .await;
+    let env = yk.post(api_v, &gz, gzip(form(&p[2..]).as_bytes())).await;
     assert_eq!(env["retCode"], "0", "{env}");
     assert_eq!(env["data"]["bizCode"], "SUCCESS", "{env}");
     // The same with an undecodable gzip body.
     let env = yk.post(api_v, &gz, form(&p[2..]).into_bytes()).await;
     assert_system_error(&env, GET_CINEMAS, "1.0", "30006");
     // A truncated gzip member.
-    let mut cut = gzip_stored(form(&p[2..]).as_bytes());
+    let mut cut = gzip(form(&p[2..]).as_bytes());
     cut.truncate(cut.len() - 6);
     assert_system_error(&yk.post(api_v, &gz, cut).await, GET_CINEMAS, "1.0", "30006");
     // A body that inflates beyond the limit.
@@ -364,7 +322,7 @@ async fn transport_errors_echo_api_and_v() {
     // `api` and `v` only in a readable gzip body: echoed from there (here with a bad sign).
     let mut bad = p.clone();
     bad[5].1 = "0".repeat(32);
-    let env = yk.post(&[], &gz, gzip_stored(form(&bad).as_bytes())).await;
+    let env = yk.post(&[], &gz, gzip(form(&bad).as_bytes())).await;
     assert_system_error(&env, GET_CINEMAS, "1.0", "30003");
     // Nothing to echo: empty strings.
     let env = yk.post(&[], &gz, b"not gzip".to_vec()).await;

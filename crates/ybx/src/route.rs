@@ -169,25 +169,13 @@ pub const AUTH_ORDER: AuthCodes = AuthCodes {
 /// listed in `docs/protocols/youbaoxing.md`).
 pub fn param_error(page: &str) -> Answer {
     let (code, msg) = match page.trim_end_matches(".aspx") {
-        "OrderProducts" => (-1501, codes::PARAM_ERROR),
-        "GetProviderConfig" | "GetAgentParameters" | "GetTimeSegment" | "SetAgentParameters" => {
-            (-1901, codes::PARAM_ERROR)
-        }
-        "CancelOrder"
-        | "QueryOrder"
-        | "QueryOrdersList"
-        | "QueryOrderPageListCount"
-        | "OrderAndPayWithYDJ"
-        | "OrderAndPayWithFK"
-        | "UseAccountToPay"
-        | "UseAccountToPayByPwd"
-        | "UseAccountToPayByFK"
-        | "UseAccountToPayByFKWithPwd"
-        | "UseFKAccountToPayByPwd"
-        | "ChangePayPwd" => (-1901, codes::PARAM_ERROR_DOT),
         "GetProductsInventory" => (-1, codes::BAD_CHARACTER_ACCESS),
         "ActivateTicket" => (-1, codes::BAD_CHARACTER_ACTIVATE),
-        _ => (-1, codes::BAD_CHARACTER),
+        // A page whose table has a parameter error answers missing credentials with it too.
+        _ => match auth_codes(page).missing {
+            (-1, _) => (-1, codes::BAD_CHARACTER),
+            documented => documented,
+        },
     };
     Answer::err(code, msg)
 }

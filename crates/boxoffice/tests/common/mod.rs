@@ -208,3 +208,18 @@ pub async fn yueke_call(url: &str, now_ms: i64, api: &str, data: &Value) -> Valu
     let text = r.text().await.expect("body");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
+
+/// `data` gzipped (as partner HTTP libraries send request bodies).
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).expect("gzip into memory");
+    enc.finish().expect("gzip into memory")
+}
+
+/// CRC-32 (IEEE, as in gzip trailers).
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    crc.sum()
+}
