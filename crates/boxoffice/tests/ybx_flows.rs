@@ -86,10 +86,25 @@ async fn delivered(
                 .map(Callback::label)
                 .collect::<Vec<_>>()
         );
+        // Time moves on only while no delivery is in flight (an idle round of the worker), so
+        // no lease lapses under a running delivery and nothing is delivered twice.
+        worker_idle(server).await;
         server.clock.advance(chrono::Duration::seconds(31));
-        tokio::time::sleep(Duration::from_millis(150)).await;
     }
     receiver.labels_of(id)
+}
+
+/// Waits for a round of the callback worker that found nothing due and nothing in flight.
+async fn worker_idle(server: &TestServer) {
+    let start = server.app.ybx.idle_rounds();
+    let deadline = std::time::Instant::now() + WAIT;
+    while server.app.ybx.idle_rounds() <= start {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the callback worker never went idle"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 async fn balance(server: &TestServer, account: &str) -> (i64, i64) {
