@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod clock;
+pub mod money;
 pub mod order;
 pub mod scenic;
 pub mod service;

@@ -679,17 +679,7 @@ fn validity_end(cx: &Ctx, d: &Draft) -> i64 {
 
 /// Yuan with at most two decimals (`240.00`, `240`) as fen.
 pub(crate) fn parse_money(text: &str) -> Option<i64> {
-    let t = text.trim();
-    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
-    if int.is_empty() || !int.chars().all(|c| c.is_ascii_digit()) || frac.len() > 2 {
-        return None;
-    }
-    if !frac.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let whole: i64 = int.parse().ok()?;
-    let cents: i64 = format!("{frac:0<2}").parse().ok()?;
-    whole.checked_mul(100)?.checked_add(cents)
+    boxoffice_core::money::parse_yuan(text, boxoffice_core::money::Sign::NonNegative)
 }
 
 /// Checks the payment password (`smscode`, TripleDes of UPPER(MD5(pw))); counts failures and

@@ -202,9 +202,7 @@ impl Xml {
 
 /// Money in fen as the wire's decimal yuan with two digits (`235.00`).
 pub fn money(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let a = fen.unsigned_abs();
-    format!("{sign}{}.{:02}", a / 100, a % 100)
+    boxoffice_core::money::yuan(fen)
 }
 
 /// A date as `yyyyMMdd`.

@@ -68,30 +68,12 @@ pub fn body(bytes: bytes::Bytes) -> Response {
 
 /// Fen as yuan with exactly two decimals: 3500 → `"35.00"`.
 pub fn money(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let f = fen.unsigned_abs();
-    format!("{sign}{}.{:02}", f / 100, f % 100)
+    boxoffice_core::money::yuan(fen)
 }
 
 /// Parses yuan with at most two decimals (`"10"`, `"9.9"`, `"10.00"`) into fen.
 pub fn parse_money(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let (neg, s) = match s.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, s),
-    };
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if int.is_empty()
-        || !int.chars().all(|c| c.is_ascii_digit())
-        || frac.len() > 2
-        || !frac.chars().all(|c| c.is_ascii_digit())
-    {
-        return None;
-    }
-    let yuan: i64 = int.parse().ok()?;
-    let cents: i64 = format!("{frac:0<2}").parse().ok()?;
-    let v = yuan.checked_mul(100)?.checked_add(cents)?;
-    Some(if neg { -v } else { v })
+    boxoffice_core::money::parse_yuan(s, boxoffice_core::money::Sign::Any)
 }
 
 /// Parses a business date `yyyy-MM-dd`, also accepting unpadded `yyyy-M-d` (G-TIME-1).
