@@ -11,7 +11,7 @@ use boxoffice_server::config::Config;
 use boxoffice_server::testing::{fresh_database, test_start};
 use boxoffice_server::App;
 use common::ybx::{call, Agent, ADULT, GROUP, KEY, NO_MAX, REAL_NAME, UNLIMITED};
-use common::{Client, TestServer, TestStore, ODATA};
+use common::{yueke_call_as, Client, TestServer, TestStore, ODATA};
 use serde_json::{json, Value};
 use std::process::Command;
 use std::sync::Arc;
@@ -259,26 +259,7 @@ options = { login_md5 = "A540459139867E3EB98F0686EE199B2A" }
 
 /// A signed Yueke call as the `EVERY` channel.
 async fn yueke_every(url: &str, now_ms: i64, api: &str, data: &Value) -> Value {
-    let ts = now_ms.to_string();
-    let data = data.to_string();
-    let params = [
-        ("api", api),
-        ("v", "1.0"),
-        ("channelCode", "EVERY"),
-        ("timestamp", ts.as_str()),
-        ("data", data.as_str()),
-    ];
-    let sign = boxoffice_yueke::sign::sign(&params, "every-secret");
-    let mut query: Vec<(&str, &str)> = params.to_vec();
-    query.push(("sign", &sign));
-    let r = reqwest::Client::new()
-        .get(format!("{url}/route"))
-        .query(&query)
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(r.status(), 200);
-    r.json().await.expect("JSON")
+    yueke_call_as(url, now_ms, ("EVERY", "every-secret"), api, data).await
 }
 
 #[tokio::test]

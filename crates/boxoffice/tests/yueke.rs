@@ -30,28 +30,6 @@ const S1: &str = "0000000000000001";
 /// Section 2 (hall 7's VIP area).
 const S2: &str = "0000000000000002";
 
-/// Percent-encodes everything but the unreserved characters (so `+` travels as `%2B`).
-fn pct(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// `a=b&c=d`, percent-encoded, in the given order (duplicates kept).
-fn form(params: &[(String, String)]) -> String {
-    params
-        .iter()
-        .map(|(k, v)| format!("{}={}", pct(k), pct(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 fn owned(params: &[(&str, &str)]) -> Vec<(String, String)> {
     params
         .iter()

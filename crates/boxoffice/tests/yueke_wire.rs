@@ -25,28 +25,6 @@ const SECRET: &str = "12345";
 const GET_CINEMAS: &str = "ykse.partner.cinema.getCinemas";
 const GET_SEATS: &str = "ykse.partner.seat.getSeats";
 
-/// Percent-encodes everything but the unreserved characters.
-fn pct(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// `a=b&c=d`, percent-encoded, in the given order.
-fn form(params: &[(String, String)]) -> String {
-    params
-        .iter()
-        .map(|(k, v)| format!("{}={}", pct(k), pct(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 /// The common parameters of a call as the demo channel, signed with its secret.
 fn signed(api: &str, data: &str, ts: i64) -> Vec<(String, String)> {
     let ts = ts.to_string();

@@ -186,16 +186,27 @@ pub fn seat_statuses(plan: &Value) -> std::collections::BTreeMap<(i64, i64, i64)
 /// A signed Yueke `/route` GET as the demo channel (YKSE, secret 12345) with the timestamp of
 /// the server's clock; returns the envelope after checking HTTP 200.
 pub async fn yueke_call(url: &str, now_ms: i64, api: &str, data: &Value) -> Value {
+    yueke_call_as(url, now_ms, ("YKSE", "12345"), api, data).await
+}
+
+/// [`yueke_call`] as another channel: `(channelCode, secret)`.
+pub async fn yueke_call_as(
+    url: &str,
+    now_ms: i64,
+    (channel, secret): (&str, &str),
+    api: &str,
+    data: &Value,
+) -> Value {
     let ts = now_ms.to_string();
     let data = data.to_string();
     let params = [
         ("api", api),
         ("v", "1.0"),
-        ("channelCode", "YKSE"),
+        ("channelCode", channel),
         ("timestamp", ts.as_str()),
         ("data", data.as_str()),
     ];
-    let sign = boxoffice_yueke::sign::sign(&params, "12345");
+    let sign = boxoffice_yueke::sign::sign(&params, secret);
     let mut query: Vec<(&str, &str)> = params.to_vec();
     query.push(("sign", &sign));
     let r = reqwest::Client::new()
@@ -207,6 +218,28 @@ pub async fn yueke_call(url: &str, now_ms: i64, api: &str, data: &Value) -> Valu
     assert_eq!(r.status(), 200);
     let text = r.text().await.expect("body");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Percent-encodes everything but the unreserved characters (so `+` travels as `%2B`).
+pub fn pct(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `a=b&c=d`, percent-encoded, in the given order (duplicates kept).
+pub fn form(params: &[(String, String)]) -> String {
+    params
+        .iter()
+        .map(|(k, v)| format!("{}={}", pct(k), pct(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// `data` gzipped (as partner HTTP libraries send request bodies).
